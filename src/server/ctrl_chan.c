@@ -75,7 +75,15 @@ static int grow(struct ctrl_req *req, size_t need)
     return 0;
 }
 
-/* Reads exactly one request; a request that stalls is dropped (swtpm: 500 ms). */
+/*
+ * Reads one request: at least as many bytes as its command needs, plus
+ * whatever else arrived with them. QEMU sends the padded union for some
+ * requests (4 body bytes for SET_LOCALITY, whose request is 1 byte), and
+ * swtpm takes everything a read returns as the request; so do we. A request
+ * that stalls is dropped (swtpm: 500 ms).
+ */
+#define CTRL_READ_CHUNK 4096u
+
 static enum read_result read_request(int fd, struct ctrl_req *req)
 {
     int64_t deadline = vtpm_now_ms() + CTRL_REQUEST_TIMEOUT_MS;
@@ -83,9 +91,10 @@ static enum read_result read_request(int fd, struct ctrl_req *req)
 
     req->len = 0;
     for (;;) {
-        if (grow(req, needed) < 0)
+        size_t want = needed > req->len + CTRL_READ_CHUNK ? needed : req->len + CTRL_READ_CHUNK;
+        if (grow(req, want) < 0)
             return READ_FAILED;
-        ssize_t n = recv_with_fd(fd, req->buf + req->len, needed - req->len, &req->passed_fd);
+        ssize_t n = recv_with_fd(fd, req->buf + req->len, want - req->len, &req->passed_fd);
         if (n == 0)
             return req->len ? READ_FAILED : READ_CLOSED;
         if (n < 0)
@@ -97,16 +106,14 @@ static enum read_result read_request(int fd, struct ctrl_req *req)
             return READ_OK;
         if (st == VTPM_CTRL_TOO_LARGE)
             return READ_TOO_LARGE;
-        if (req->len < needed) {
-            int left = (int)(deadline - vtpm_now_ms());
-            struct pollfd pfd = { .fd = fd, .events = POLLIN };
-            if (left <= 0 || poll(&pfd, 1, left) <= 0) {
-                vtpm_log(VTPM_LOG_ERROR,
-                         "control request incomplete after %d ms (%zu of %zu bytes); "
-                         "dropping the control connection",
-                         CTRL_REQUEST_TIMEOUT_MS, req->len, needed);
-                return READ_FAILED;
-            }
+        int left = (int)(deadline - vtpm_now_ms());
+        struct pollfd pfd = { .fd = fd, .events = POLLIN };
+        if (left <= 0 || poll(&pfd, 1, left) <= 0) {
+            vtpm_log(VTPM_LOG_ERROR,
+                     "control request incomplete after %d ms (%zu of %zu bytes); "
+                     "dropping the control connection",
+                     CTRL_REQUEST_TIMEOUT_MS, req->len, needed);
+            return READ_FAILED;
         }
     }
 }
@@ -176,9 +183,7 @@ reply:
     put_be32(hdr + 4, 0);
     put_be32(hdr + 8, (uint32_t)send_len);
     put_be32(hdr + 12, (uint32_t)send_len);
-    int rc = vtpm_sock_write_all(fd, hdr, sizeof(hdr));
-    if (rc == 0 && send_len)
-        rc = vtpm_sock_write_all(fd, blob + offset, send_len);
+    int rc = vtpm_sock_write2(fd, hdr, sizeof(hdr), send_len ? blob + offset : NULL, send_len);
     free(blob);
     return rc;
 }
@@ -234,9 +239,7 @@ static int do_get_info(int fd, struct vtpm_reader *r)
     put_be32(hdr, 0);
     put_be32(hdr + 4, (uint32_t)total);
     put_be32(hdr + 8, (uint32_t)len);
-    int rc = vtpm_sock_write_all(fd, hdr, sizeof(hdr));
-    if (rc == 0)
-        rc = vtpm_sock_write_all(fd, info + offset, len);
+    int rc = vtpm_sock_write2(fd, hdr, sizeof(hdr), info + offset, len);
     free(info);
     return rc;
 }

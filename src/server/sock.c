@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -41,6 +42,32 @@ int vtpm_sock_write_all(int fd, const void *buf, size_t len)
         len -= (size_t)n;
     }
     return 0;
+}
+
+int vtpm_sock_write2(int fd, const void *hdr, size_t hdrlen, const void *body, size_t bodylen)
+{
+    struct iovec iov[2] = {
+        { .iov_base = (void *)hdr, .iov_len = hdrlen },
+        { .iov_base = (void *)body, .iov_len = bodylen },
+    };
+    struct msghdr msg = { .msg_iov = iov, .msg_iovlen = bodylen ? 2 : 1 };
+    ssize_t n;
+
+    do {
+        n = sendmsg(fd, &msg, MSG_NOSIGNAL);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0 && errno != ENOTSOCK)
+        return -errno;
+    size_t done = n > 0 ? (size_t)n : 0;
+    if (done < hdrlen) {
+        int rc = vtpm_sock_write_all(fd, (const uint8_t *)hdr + done, hdrlen - done);
+        if (rc < 0)
+            return rc;
+        done = hdrlen;
+    }
+    done -= hdrlen;
+    return done < bodylen ? vtpm_sock_write_all(fd, (const uint8_t *)body + done, bodylen - done)
+                          : 0;
 }
 
 static int listen_tcp(const struct vtpmd_chan *chan, char *err, size_t errlen)

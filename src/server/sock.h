@@ -16,6 +16,10 @@ int vtpm_sock_listen(const struct vtpmd_chan *chan, char *err, size_t errlen);
 /* Writes all of buf; returns 0 or -errno. */
 int vtpm_sock_write_all(int fd, const void *buf, size_t len);
 
+/* Writes a header and a body with one sendmsg when possible: some clients
+ * (swtpm_ioctl) take a control response from a single read. */
+int vtpm_sock_write2(int fd, const void *hdr, size_t hdrlen, const void *body, size_t bodylen);
+
 /* Milliseconds on the monotonic clock. */
 int64_t vtpm_now_ms(void);
 
