@@ -23,7 +23,7 @@ static struct {
     pthread_mutex_t lock;
     enum vtpm_family family;
     struct vtpm_store *store;
-    bool running;
+    atomic_bool running; /* read without the lock: the control thread must not wait */
     atomic_bool processing;
     atomic_uint_least8_t locality;
     uint32_t last_code;  /* the last command's code, to skip a redundant TPM2_Shutdown */
@@ -226,10 +226,8 @@ void vtpm_engine_stop(bool auto_shutdown)
 
 bool vtpm_engine_running(void)
 {
-    pthread_mutex_lock(&eng.lock);
-    bool running = eng.running;
-    pthread_mutex_unlock(&eng.lock);
-    return running;
+    /* Lock-free: CANCEL must be decided while the data thread holds the lock. */
+    return atomic_load(&eng.running);
 }
 
 uint32_t vtpm_engine_startup(uint16_t type)

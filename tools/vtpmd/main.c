@@ -205,8 +205,8 @@ static void print_version(void)
 {
     uint32_t lib = vtpm_engine_libtpms_version();
 
-    printf("vtpmd version %s\n", VTPM_VERSION);
-    printf("libtpms version %u.%u.%u\n", lib >> 16, (lib >> 8) & 0xff, lib & 0xff);
+    printf("vtpmd version %s (libtpms %u.%u.%u)\n", VTPM_VERSION, lib >> 16, (lib >> 8) & 0xff,
+           lib & 0xff);
 }
 
 /*
