@@ -11,6 +11,7 @@
 #include <openssl/evp.h>
 
 #include "util/buf.h"
+#include "util/io.h"
 
 static const uint8_t MAGIC[8] = { 'V', 'T', 'P', 'M', 'J', 'N', 'L', '1' };
 /* Slot header: magic[8] seq[8] base_ino[8] len[4] slot_size[4] sha256[32] */
@@ -164,21 +165,6 @@ int vtpm_journal_recover(struct vtpm_journal *j, uint64_t base_ino)
     return rc;
 }
 
-static int write_full_at(int fd, const uint8_t *p, size_t len, off_t off)
-{
-    while (len) {
-        ssize_t w = pwrite(fd, p, len, off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return -errno;
-        p += w;
-        len -= (size_t)w;
-        off += w;
-    }
-    return 0;
-}
-
 /* A new journal is built under a temporary name and renamed into place, so
  * a crash leaves either no journal or a complete one. */
 static int create(struct vtpm_journal *j, uint64_t base_ino, const uint8_t *data, size_t len)
@@ -199,7 +185,7 @@ static int create(struct vtpm_journal *j, uint64_t base_ino, const uint8_t *data
     }
     /* Both slots are written (zeros in the second) so that later saves
      * change no file metadata and fdatasync has only data to flush. */
-    rc = write_full_at(fd, buf, 2 * slot, 0);
+    rc = vtpm_pwrite_full(fd, buf, 2 * slot, 0);
     if (rc == 0 && (fchmod(fd, j->mode) < 0 || fdatasync(fd) < 0 ||
                     renameat(j->dirfd, j->tmp, j->dirfd, j->name) < 0 || fsync(j->dirfd) < 0))
         rc = -errno;
@@ -239,7 +225,7 @@ int vtpm_journal_append(struct vtpm_journal *j, uint64_t base_ino, const uint8_t
         return -ENOMEM;
     uint64_t seq = j->seq + 1;
     vtpm_journal_slot_encode(slot, seq, base_ino, j->slot_size, data, len);
-    rc = write_full_at(j->fd, slot, n, (off_t)((seq & 1) ? 0 : j->slot_size));
+    rc = vtpm_pwrite_full(j->fd, slot, n, (off_t)((seq & 1) ? 0 : j->slot_size));
     if (rc == 0 && fdatasync(j->fd) < 0)
         rc = -errno;
     explicit_bzero(slot, n);

@@ -12,6 +12,7 @@
 
 #include "state/blob.h"
 #include "state/journal.h"
+#include "util/io.h"
 
 #define LOCK_NAME ".lock"
 #define LOCK_MODE 0640
@@ -422,21 +423,6 @@ out:
     return rc;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t len)
-{
-    while (len > 0) {
-        ssize_t w = write(fd, p, len);
-
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return -errno;
-        p += w;
-        len -= (size_t)w;
-    }
-    return 0;
-}
-
 /* rename() would replace a link rather than follow it, and whatever else sits
  * under the name is not ours: refuse both so as not to break a setup. */
 static int refuse_symlink(struct vtpm_store *s, enum vtpm_blob_type t, char *err, size_t errlen)
@@ -477,7 +463,7 @@ static int write_durably(struct vtpm_store *s, enum vtpm_blob_type t, const uint
     if (fchmod(fd, s->mode) < 0)
         goto fail;
     step = "writing";
-    rc = write_all(fd, buf, len);
+    rc = vtpm_write_full(fd, buf, len);
     if (rc < 0) {
         errno = -rc;
         goto fail;
