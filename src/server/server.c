@@ -162,6 +162,10 @@ static int run_commands(struct vtpm_server *s, struct data_conn *c, struct vtpm_
             vtpm_engine_process(fr.cmd, fr.len, rbuf, rtotal, &rlen);
             rsp = *rbuf;
         }
+        if (vtpm_log_level() >= VTPM_LOG_TRACE)
+            vtpm_log(VTPM_LOG_TRACE, "data: command 0x%08x (%zu bytes%s) -> 0x%x (%u bytes)",
+                     fr.len >= VTPM_TPM_HDR_SIZE ? get_be32(fr.cmd + 6) : 0, fr.len,
+                     fr.prefixed ? ", TCG prefix" : "", vtpm_tpm_response_code(rsp, rlen), rlen);
         int rc = send_response(c->fd, rsp, rlen, fr.prefixed);
         vtpm_framer_consume(f);
         if (rc < 0 || s->cfg->server.disconnect)
