@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "engine/engine.h"
@@ -36,15 +37,16 @@
  */
 #define DATA_STALL_TIMEOUT_MS 3000
 
-static int signal_pipe = -1;
+/* A signal handler has no argument to find the server by: this is the one
+ * global of the daemon, set once before signals are unblocked. */
+static struct vtpm_server *signal_server;
 
 static void on_signal(int sig)
 {
     (void)sig;
-    if (signal_pipe >= 0) {
-        ssize_t w = write(signal_pipe, "q", 1);
-        (void)w;
-    }
+    /* write() and shutdown() are async-signal-safe; so is this function. */
+    if (signal_server)
+        vtpm_server_terminate(signal_server);
 }
 
 void vtpm_server_terminate(struct vtpm_server *s)
@@ -52,11 +54,16 @@ void vtpm_server_terminate(struct vtpm_server *s)
     atomic_store(&s->terminating, true);
     ssize_t w = write(s->quit_pipe[1], "q", 1);
     (void)w;
+    /* The data thread may be blocked in read() on its connection. */
+    int fd = atomic_load(&s->conn_fd);
+    if (fd >= 0)
+        shutdown(fd, SHUT_RDWR);
 }
 
 struct data_conn {
     int fd;
     bool from_datafd; /* handed over by SET_DATAFD */
+    bool timed;       /* reads time out (SO_RCVTIMEO), so they need no poll */
     int64_t partial_since;
 };
 
@@ -64,6 +71,7 @@ static void close_data(struct vtpm_server *s, struct data_conn *c, struct vtpm_f
 {
     if (c->fd < 0)
         return;
+    atomic_store(&s->conn_fd, -1);
     close(c->fd);
     if (c->from_datafd) {
         pthread_mutex_lock(&s->mu);
@@ -205,7 +213,7 @@ static void on_stall(struct vtpm_server *s, struct data_conn *c, struct vtpm_fra
         close_data(s, c, f);
 }
 
-static void take_pending_datafd(struct vtpm_server *s, struct data_conn *c, struct vtpm_framer *f)
+static int take_pending_datafd(struct vtpm_server *s)
 {
     char drain[16];
     ssize_t r = read(s->wake_pipe[0], drain, sizeof(drain));
@@ -215,66 +223,123 @@ static void take_pending_datafd(struct vtpm_server *s, struct data_conn *c, stru
     int fd = s->pending_datafd;
     s->pending_datafd = -1;
     pthread_mutex_unlock(&s->mu);
-    if (fd < 0)
-        return;
-    if (c->fd >= 0) {
-        close(c->fd);
-        vtpm_framer_reset(f);
-    }
-    c->fd = fd;
-    c->from_datafd = true;
+    return fd;
 }
 
+/* Makes fd the data connection. A receive timeout lets the blocking read
+ * notice a stalled sender without a poll per command. */
+static void set_conn(struct vtpm_server *s, struct data_conn *c, int fd, bool from_datafd)
+{
+    struct timeval tv = {
+        .tv_sec = DATA_STALL_TIMEOUT_MS / 1000,
+        .tv_usec = (DATA_STALL_TIMEOUT_MS % 1000) * 1000,
+    };
+
+    c->fd = fd;
+    c->from_datafd = from_datafd;
+    c->partial_since = 0;
+    c->timed = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == 0;
+    atomic_store(&s->conn_fd, fd);
+}
+
+/* Without a connection: wait for a client, a SET_DATAFD socket, or the end. */
+static void wait_for_connection(struct vtpm_server *s, struct data_conn *c)
+{
+    struct pollfd pfd[3] = {
+        { .fd = s->quit_pipe[0], .events = POLLIN },
+        { .fd = s->wake_pipe[0], .events = POLLIN },
+        { .fd = s->data_listen, .events = POLLIN },
+    };
+
+    if (poll(pfd, 3, -1) <= 0 || pfd[0].revents)
+        return;
+    if (pfd[1].revents) {
+        int fd = take_pending_datafd(s);
+        if (fd >= 0)
+            set_conn(s, c, fd, true);
+        return;
+    }
+    if (pfd[2].revents) {
+        int fd = accept4(s->data_listen, NULL, NULL, SOCK_CLOEXEC);
+        if (fd >= 0)
+            set_conn(s, c, fd, false);
+    }
+}
+
+/* For a connection without a receive timeout (not a socket): poll with the
+ * stall deadline. Returns false when the daemon must end. */
+static bool wait_readable(struct vtpm_server *s, struct data_conn *c, struct vtpm_framer *f)
+{
+    int timeout = -1;
+
+    if (c->partial_since) {
+        int64_t left = c->partial_since + DATA_STALL_TIMEOUT_MS - vtpm_now_ms();
+        timeout = left > 0 ? (int)left : 0;
+    }
+    struct pollfd pfd[2] = {
+        { .fd = s->quit_pipe[0], .events = POLLIN },
+        { .fd = c->fd, .events = POLLIN },
+    };
+    int n = poll(pfd, 2, timeout);
+    if (n < 0)
+        return errno == EINTR;
+    if (pfd[0].revents)
+        return false;
+    if (n == 0)
+        on_stall(s, c, f);
+    return true;
+}
+
+/*
+ * The hot path is one blocking read, the command, one write: no poll per
+ * command. Termination wakes a blocked read by shutting the connection down
+ * (vtpm_server_terminate); a stalled sender is noticed by the receive timeout.
+ */
 static void data_loop(struct vtpm_server *s, struct vtpm_framer *f)
 {
-    struct data_conn c = { .fd = s->data_initial };
+    struct data_conn c = { .fd = -1 };
     uint8_t *rbuf = NULL;
     uint32_t rtotal = 0;
 
+    if (s->data_initial >= 0)
+        set_conn(s, &c, s->data_initial, false);
     while (!atomic_load(&s->terminating)) {
-        struct pollfd pfd[3] = {
-            { .fd = s->quit_pipe[0], .events = POLLIN },
-            { .fd = s->wake_pipe[0], .events = POLLIN },
-            { .fd = c.fd >= 0 ? c.fd : s->data_listen, .events = POLLIN },
-        };
-        int timeout = -1;
-        if (c.partial_since) {
-            int64_t left = c.partial_since + DATA_STALL_TIMEOUT_MS - vtpm_now_ms();
-            timeout = left > 0 ? (int)left : 0;
-        }
-        int n = poll(pfd, 3, timeout);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 || pfd[0].revents)
-            break;
-        if (n == 0 && c.fd >= 0) {
-            on_stall(s, &c, f);
-            continue;
-        }
-        if (pfd[1].revents)
-            take_pending_datafd(s, &c, f);
-        if (!pfd[2].revents || pfd[2].fd < 0)
-            continue;
         if (c.fd < 0) {
-            c.fd = accept4(s->data_listen, NULL, NULL, SOCK_CLOEXEC);
-            c.from_datafd = false;
+            wait_for_connection(s, &c);
             continue;
         }
+        if (!c.timed && !wait_readable(s, &c, f))
+            break;
+        if (c.fd < 0)
+            continue;
         size_t room;
         uint8_t *space = vtpm_framer_space(f, &room);
         ssize_t got = read(c.fd, space, room);
-        if (got < 0 && (errno == EINTR || errno == EAGAIN))
+        if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            /* A whole receive timeout passed with part of a command buffered. */
+            if (c.partial_since)
+                on_stall(s, &c, f);
+            continue;
+        }
+        if (got < 0 && errno == EINTR)
             continue;
         if (got <= 0) {
             close_data(s, &c, f);
             continue;
         }
         vtpm_framer_commit(f, (size_t)got);
-        if (run_commands(s, &c, f, &rbuf, &rtotal) < 0)
+        if (run_commands(s, &c, f, &rbuf, &rtotal) < 0) {
             close_data(s, &c, f);
+            continue;
+        }
+        /* A sender trickling bytes never times out a read; bound it here too. */
+        if (c.partial_since && vtpm_now_ms() - c.partial_since >= DATA_STALL_TIMEOUT_MS)
+            on_stall(s, &c, f);
     }
-    if (c.fd >= 0)
+    if (c.fd >= 0) {
+        atomic_store(&s->conn_fd, -1);
         close(c.fd);
+    }
     free(rbuf);
 }
 
@@ -453,7 +518,7 @@ static int start_tpm(struct vtpm_server *s)
 
 int vtpmd_run(const struct vtpmd_config *cfg)
 {
-    struct vtpm_server s = { .cfg = cfg, .pending_datafd = -1 };
+    struct vtpm_server s = { .cfg = cfg, .pending_datafd = -1, .conn_fd = -1 };
     struct vtpm_store *store = NULL;
     struct vtpm_framer f = { 0 };
     pthread_t ctrl_thread;
@@ -504,7 +569,7 @@ int vtpmd_run(const struct vtpmd_config *cfg)
         ready_fd = -1;
     }
 
-    signal_pipe = s.quit_pipe[1];
+    signal_server = &s;
     struct sigaction sa = { .sa_handler = on_signal };
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);

@@ -27,6 +27,7 @@ struct vtpm_server {
     bool datafd_active;   /* a SET_DATAFD socket is in use (swtpm refuses a second one) */
 
     atomic_bool terminating;
+    atomic_int conn_fd; /* the data connection, for terminate to wake a blocked read */
 };
 
 /* Ends the daemon: both threads leave their loops. Safe from any thread. */
