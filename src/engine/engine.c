@@ -24,7 +24,6 @@ static struct {
     enum vtpm_family family;
     struct vtpm_store *store;
     atomic_bool running; /* read without the lock: the control thread must not wait */
-    atomic_bool processing;
     atomic_uint_least8_t locality;
     uint32_t last_code;  /* the last command's code, to skip a redundant TPM2_Shutdown */
     char err[512];       /* why the last store access failed, for the caller's message */
@@ -269,11 +268,9 @@ void vtpm_engine_process(const uint8_t *cmd, size_t len, uint8_t **rbuf, uint32_
         fail_response(rbuf, rtotal, rlen);
         goto out;
     }
-    atomic_store(&eng.processing, true);
     *rlen = 0;
     /* libtpms allocates with its own allocator, which is malloc/realloc. */
     TPM_RESULT rc = TPMLIB_Process(rbuf, rlen, rtotal, (unsigned char *)cmd, (uint32_t)len);
-    atomic_store(&eng.processing, false);
     if (len >= VTPM_TPM_HDR_SIZE)
         eng.last_code = get_be32(cmd + 6);
     if (rc != TPM_SUCCESS || *rlen < VTPM_TPM_HDR_SIZE)
@@ -282,12 +279,12 @@ out:
     pthread_mutex_unlock(&eng.lock);
 }
 
-void vtpm_engine_cancel(void)
+uint32_t vtpm_engine_cancel(void)
 {
-    /* Only while a command runs: libtpms keeps the flag, and a stale flag
-     * would cancel the next key generation. */
-    if (atomic_load(&eng.processing))
-        TPMLIB_CancelCommand();
+    /* No lock: this must reach libtpms while the data thread is inside a
+     * command. libtpms clears the flag when a command starts, so a cancel
+     * that arrives between commands does not leak into the next one. */
+    return TPMLIB_CancelCommand();
 }
 
 void vtpm_engine_set_locality(uint8_t locality)

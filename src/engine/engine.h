@@ -42,8 +42,9 @@ uint32_t vtpm_engine_startup(uint16_t type);
  */
 void vtpm_engine_process(const uint8_t *cmd, size_t len, uint8_t **rbuf, uint32_t *rtotal,
                          uint32_t *rlen);
-/* Ask the running command to stop early (TPM_RC_CANCELED). Lock-free. */
-void vtpm_engine_cancel(void);
+/* Asks the running command to stop early (TPM_RC_CANCELED); returns libtpms'
+ * answer (TPM 1.2 has no cancel and says TPM_FAIL, as swtpm reports). Lock-free. */
+uint32_t vtpm_engine_cancel(void);
 
 void vtpm_engine_set_locality(uint8_t locality);
 uint8_t vtpm_engine_locality(void);

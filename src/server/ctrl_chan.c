@@ -374,7 +374,7 @@ static int handle(struct vtpm_server *s, int fd, struct ctrl_req *req)
         } else if (cmd == VTPM_CMD_HASH_END) {
             res = vtpm_engine_hash_end();
         } else if (cmd == VTPM_CMD_CANCEL_TPM_CMD) {
-            vtpm_engine_cancel();
+            res = vtpm_engine_cancel();
         } else {
             res = vtpm_engine_store_volatile();
         }
