@@ -11,13 +11,13 @@ deps:
 	@scripts/install-deps.sh
 
 $(BUILD)/build.ninja:
-	meson setup $(BUILD) >/dev/null
+	meson setup $(BUILD)
 
 build: deps $(BUILD)/build.ninja
 	@ninja -C $(BUILD)
 
 $(BUILD_ASAN)/build.ninja:
-	meson setup $(BUILD_ASAN) -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
+	meson setup $(BUILD_ASAN) -Db_sanitize=address,undefined -Db_lundef=false
 
 run: build
 	@scripts/run.sh
