@@ -64,10 +64,8 @@ static TPM_RESULT cb_nvram_load(unsigned char **data, uint32_t *length, uint32_t
     int rc = vtpm_store_load(eng.store, type, &buf, &len, eng.err, sizeof(eng.err));
     if (rc == -ENOENT)
         return TPM_RETRY; /* libtpms: no such state, start fresh */
-    if (rc < 0) {
-        vtpm_log(VTPM_LOG_ERROR, "%s", eng.err);
-        return TPM_FAIL;
-    }
+    if (rc < 0)
+        return TPM_FAIL; /* eng.err says why; the caller reports it once */
     /* libtpms frees what it is given with its own allocator. */
     if (TPM_Malloc(data, (uint32_t)len ? (uint32_t)len : 1) != TPM_SUCCESS) {
         free(buf);
