@@ -278,45 +278,48 @@ static void test_migration_round_trip(void **unused)
     }
 }
 
-/* Decodes a real state file, checks the payload, and re-encodes it byte for byte. */
-static void check_real_file(const char *hex, size_t want_len, const uint8_t *magic,
-                            size_t magic_len)
-{
-    size_t len, dl = 0, outlen = 0;
-    uint8_t *file = unhex(hex, &len), *out;
-    const uint8_t *d = NULL;
+/* The file form and the migration form share one shape of API. */
+struct codec {
+    int (*decode)(const uint8_t *in, size_t len, const uint8_t **data, size_t *datalen);
+    size_t (*size)(size_t datalen);
+    int (*encode)(uint8_t *out, size_t cap, const uint8_t *data, size_t len, size_t *outlen);
+};
 
-    assert_int_equal(vtpm_blob_file_decode(file, len, &d, &dl), VTPM_BLOB_OK);
-    assert_int_equal(dl, want_len);
-    assert_memory_equal(d, magic, magic_len);
-    out = malloc(vtpm_blob_file_size(dl));
-    assert_non_null(out);
-    assert_int_equal(vtpm_blob_file_encode(out, vtpm_blob_file_size(dl), d, dl, &outlen),
-                     VTPM_BLOB_OK);
-    assert_int_equal(outlen, len);
-    assert_memory_equal(out, file, len);
-    free(out);
-    free(file);
-}
+static const struct codec file_codec = {
+    vtpm_blob_file_decode, vtpm_blob_file_size, vtpm_blob_file_encode};
+static const struct codec migration_codec = {
+    vtpm_blob_migration_decode, vtpm_blob_migration_size, vtpm_blob_migration_encode};
 
-static void check_real_migration(const char *hex, size_t want_len, const uint8_t *magic,
-                                 size_t magic_len)
+/* Decodes a real swtpm blob, checks the payload, and re-encodes it byte for byte. */
+static void check_real(const struct codec *c, const char *hex, size_t want_len,
+                       const uint8_t *magic, size_t magic_len)
 {
     size_t len, dl = 0, outlen = 0;
     uint8_t *blob = unhex(hex, &len), *out;
     const uint8_t *d = NULL;
 
-    assert_int_equal(vtpm_blob_migration_decode(blob, len, &d, &dl), VTPM_BLOB_OK);
+    assert_int_equal(c->decode(blob, len, &d, &dl), VTPM_BLOB_OK);
     assert_int_equal(dl, want_len);
     assert_memory_equal(d, magic, magic_len);
-    out = malloc(vtpm_blob_migration_size(dl));
+    out = malloc(c->size(dl));
     assert_non_null(out);
-    assert_int_equal(vtpm_blob_migration_encode(out, vtpm_blob_migration_size(dl), d, dl, &outlen),
-                     VTPM_BLOB_OK);
+    assert_int_equal(c->encode(out, c->size(dl), d, dl, &outlen), VTPM_BLOB_OK);
     assert_int_equal(outlen, len);
     assert_memory_equal(out, blob, len);
     free(out);
     free(blob);
+}
+
+static void check_real_file(const char *hex, size_t want_len, const uint8_t *magic,
+                            size_t magic_len)
+{
+    check_real(&file_codec, hex, want_len, magic, magic_len);
+}
+
+static void check_real_migration(const char *hex, size_t want_len, const uint8_t *magic,
+                                 size_t magic_len)
+{
+    check_real(&migration_codec, hex, want_len, magic, magic_len);
 }
 
 /* libtpms' TPM 2 PERSISTENT_ALL starts with be16 version 3 and a be32 magic. */
