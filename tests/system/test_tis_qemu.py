@@ -1,30 +1,15 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """The TIS model against QEMU's tpm-tis as the oracle.
 
-One register access script runs twice: through qtest against QEMU 7.2's
-tpm-tis (backed by vtpmd over the swtpm protocol), and through
-build/tests/tools/tis-replay against libvtpm's TIS model (backed by
-libtpms in-process; each side starts from a fresh TPM state). Every value
-read must be equal. The TPM commands are deterministic (TPM2_Startup,
-TPM2_GetCapability of fixed properties), so the two TPMs answer alike.
-
-'# wait OFFSET MASK VALUE' lines poll a register on QEMU (its backend
-answers on another thread) and are comments for the replay tool, which
-answers synchronously.
+One register access script runs twice (see qemu_oracle.py): through qtest
+against QEMU 7.2's tpm-tis, and through dev-replay against libvtpm's TIS
+model. Every value read must be equal. The TPM commands are deterministic
+(TPM2_Startup, TPM2_GetCapability of fixed properties), so the two TPMs
+answer alike.
 """
-import os
-import shutil
-import socket
-import subprocess
-import time
-
 import pytest
 
-import vtpmlib as v
-
-QEMU = shutil.which("qemu-system-x86_64")
-REPLAY = v.REPO / "build" / "tests" / "tools" / "tis-replay"
-BASE = 0xFED40000
+from qemu_oracle import assert_same_reads, qemu_with_tpm, replay
 
 STARTUP = bytes.fromhex("80010000000c00000144" "0000")
 # TPM2_GetCapability(TPM_CAP_TPM_PROPERTIES, TPM_PT_FAMILY_INDICATOR, 4)
@@ -130,106 +115,19 @@ def script():
     return s
 
 
-def replay(lines, state_dir):
-    text = "\n".join(lines) + "\n"
-    r = subprocess.run([str(REPLAY), str(state_dir)], input=text, capture_output=True,
-                       text=True, timeout=60)
-    assert r.returncode == 0, f"tis-replay failed: {r.stderr}"
-    return [int(x, 16) for x in r.stdout.split()]
-
-
-class Qtest:
-    def __init__(self, sock):
-        self.f = sock.makefile("rw", buffering=1, newline="\n")
-
-    def cmd(self, line):
-        assert line.strip(), "qtest: QEMU aborts on an empty line"
-        self.f.write(line + "\n")
-        while True:
-            reply = self.f.readline()
-            assert reply, f"QEMU closed the qtest socket after: {line}"
-            if not reply.startswith("IRQ"):
-                break
-        assert reply.startswith("OK"), f"qtest: {line} -> {reply.strip()}"
-        return reply.split()
-
-    def run(self, lines):
-        out = []
-        for line in lines:
-            parts = line.split()
-            if line.startswith("# wait"):
-                self.wait(int(parts[2], 16), int(parts[3], 16), int(parts[4], 16), line)
-            elif parts[0].startswith("read"):
-                out.append(int(self.cmd(f"{parts[0]} {BASE + int(parts[1], 16):#x}")[1], 16))
-            else:
-                self.cmd(f"{parts[0]} {BASE + int(parts[1], 16):#x} {parts[2]}")
-        return out
-
-    def wait(self, off, mask, want, what):
-        end = time.monotonic() + 10
-        while time.monotonic() < end:
-            if int(self.cmd(f"readl {BASE + off:#x}")[1], 16) & mask == want:
-                return
-            time.sleep(0.005)
-        raise AssertionError(f"QEMU: {what} never came true")
-
-
 @pytest.fixture
 def qemu_tis(tmp_path, sockdir):
-    if QEMU is None:
-        pytest.skip("qemu-system-x86_64 is not installed (scripts/install-deps.sh adds "
-                    "qemu-system-x86): no oracle to compare the TIS model with")
-    state = tmp_path / "qemu-tpm"
-    state.mkdir()
-    ctrl = os.path.join(sockdir, "ctrl")
-    qsock = os.path.join(sockdir, "qtest")
-    procs = []
-    try:
-        d = subprocess.Popen(v.daemon_argv("--tpm2", "--tpmstate", f"dir={state}", "--ctrl",
-                                           f"type=unixio,path={ctrl}"),
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        procs.append(d)
-        end = time.monotonic() + 10
-        while not v.unix_listening(ctrl):
-            assert d.poll() is None and time.monotonic() < end, \
-                f"vtpmd did not listen on {ctrl}: {d.stderr.read().decode()}"
-            time.sleep(0.02)
-        lsock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        lsock.bind(qsock)
-        lsock.listen(1)
-        lsock.settimeout(20)
-        q = subprocess.Popen([QEMU, "-M", "q35", "-nodefaults", "-display", "none",
-                              "-accel", "tcg", "-S", "-qtest", f"unix:{qsock}",
-                              "-chardev", f"socket,id=chrtpm,path={ctrl}",
-                              "-tpmdev", "emulator,id=tpm0,chardev=chrtpm",
-                              "-device", "tpm-tis,tpmdev=tpm0"],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        procs.append(q)
-        try:
-            conn, _ = lsock.accept()
-        except socket.timeout:
-            q.kill()
-            raise AssertionError(f"QEMU did not connect to qtest: {q.stderr.read().decode()}")
-        finally:
-            lsock.close()
-        yield Qtest(conn)
-        conn.close()
-    finally:
-        for p in reversed(procs):
-            v.kill_pid(p.pid)
-            p.wait(5)
+    with qemu_with_tpm(tmp_path, sockdir, "tpm-tis") as q:
+        yield q
 
 
 def test_tis_registers_match_qemu(qemu_tis, tmp_path):
     lines = script()
     ours_dir = tmp_path / "replay-tpm"
     ours_dir.mkdir()
-    ours = replay(lines, ours_dir)
+    ours = replay("tis", lines, ours_dir)
     theirs = qemu_tis.run(lines)
-    reads = [l for l in lines if l.startswith("read")]
-    assert len(ours) == len(theirs) == len(reads)
-    diffs = [f"{r}: QEMU {q:#x}, vtpm {o:#x}" for r, q, o in zip(reads, theirs, ours) if q != o]
-    assert not diffs, f"{len(diffs)} of {len(reads)} reads differ:\n" + "\n".join(diffs[:40])
+    assert_same_reads(lines, theirs, ours)
 
 
 # Where vtpm deliberately differs from QEMU: (what, why, script, QEMU reads, vtpm reads).
@@ -256,4 +154,4 @@ def test_deliberate_differences_from_qemu(qemu_tis, tmp_path, case):
     d = tmp_path / "replay-tpm"
     d.mkdir()
     assert qemu_tis.run(lines) == want_qemu, f"QEMU changed: {what}"
-    assert replay(lines, d) == want_vtpm, f"vtpm: {what} ({why})"
+    assert replay("tis", lines, d) == want_vtpm, f"vtpm: {what} ({why})"
