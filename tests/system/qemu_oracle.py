@@ -14,6 +14,7 @@ answers synchronously.
 """
 import contextlib
 import os
+from pathlib import Path
 import shutil
 import socket
 import subprocess
@@ -24,7 +25,12 @@ import pytest
 import vtpmlib as v
 
 QEMU = shutil.which("qemu-system-x86_64")
-REPLAY = v.REPO / "build" / "tests" / "tools" / "dev-replay"
+# Beside the vtpmd under test when that is a build tree's (.../tools/vtpmd/vtpmd),
+# else in build/; DEV_REPLAY overrides.
+_vtpmd = Path(os.environ.get("VTPMD", "") or v.DEFAULT_VTPMD)
+_build = (_vtpmd.parents[2] if _vtpmd.name == "vtpmd" and len(_vtpmd.parents) > 2
+          else v.REPO / "build")
+REPLAY = Path(os.environ.get("DEV_REPLAY", _build / "tests" / "tools" / "dev-replay"))
 BASE = 0xFED40000
 
 
