@@ -9,71 +9,40 @@
  *
  * Script lines: "readb|readw|readl|readq OFFSET" and "writeb|writew|writel|
  * writeq OFFSET VALUE", offsets relative to 0xFED40000; '#' starts a
- * comment. The TPM is the in-process engine (libtpms, TPM 2.0) on a fresh
- * state in STATE_DIR, answering synchronously: what a guest sees of a TPM
- * over the interface, minus time.
+ * comment. The TPM is the inproc backend (libtpms, TPM 2.0, on its worker
+ * thread) on a fresh state in STATE_DIR. After every write the tool waits
+ * until the model has no command executing, so a script sees each command
+ * complete before its next access: what a guest sees of a TPM over the
+ * interface, minus time.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-#include "engine/engine.h"
-#include "state/store.h"
+#include "vtpm/backends.h"
 #include "vtpm/crb.h"
 #include "vtpm/tis.h"
 
-static int inproc_deliver(void *be, const uint8_t *cmd, size_t len, uint8_t locality,
-                          vtpm_done_fn done, void *arg)
-{
-    static uint8_t *rbuf;
-    static uint32_t rtotal;
-    uint32_t rlen = 0;
+/*
+ * The device lock: the inproc backend completes commands on its worker
+ * thread and takes this lock around the completion, as a VMM would.
+ */
+static pthread_mutex_t dev_lock = PTHREAD_MUTEX_INITIALIZER;
 
-    (void)be;
-    vtpm_engine_set_locality(locality);
-    vtpm_engine_process(cmd, len, &rbuf, &rtotal, &rlen);
-    done(arg, 0, rbuf, rlen);
-    return 0;
+static void lock_dev(void *opaque)
+{
+    (void)opaque;
+    pthread_mutex_lock(&dev_lock);
 }
 
-static int inproc_reset(void *be)
+static void unlock_dev(void *opaque)
 {
-    char err[256];
-
-    (void)be;
-    if (vtpm_engine_running()) {
-        vtpm_engine_stop(false);
-    }
-    return vtpm_engine_start(0, err, sizeof(err)) == 0 ? 0 : -EIO;
+    (void)opaque;
+    pthread_mutex_unlock(&dev_lock);
 }
-
-static int inproc_established(void *be, bool *set)
-{
-    (void)be;
-    return vtpm_engine_established(set) == 0 ? 0 : -EIO;
-}
-
-static int inproc_reset_established(void *be, uint8_t locality)
-{
-    (void)be;
-    return vtpm_engine_reset_established(locality) == 0 ? 0 : -EIO;
-}
-
-static size_t inproc_buffer_size(void *be)
-{
-    (void)be;
-    return vtpm_engine_buffer_size(0, NULL, NULL);
-}
-
-static const struct vtpm_backend_ops inproc_ops = {
-    .name = "inproc",
-    .deliver = inproc_deliver,
-    .reset = inproc_reset,
-    .established = inproc_established,
-    .reset_established = inproc_reset_established,
-    .buffer_size = inproc_buffer_size,
-};
 
 /* ---- the models, behind one small table --------------------------------- */
 
@@ -106,6 +75,11 @@ static int tis_rst(void *dev)
     return vtpm_tis_reset(dev);
 }
 
+static bool tis_busy(void *dev)
+{
+    return vtpm_tis_busy(dev);
+}
+
 static void tis_close(void *dev)
 {
     vtpm_tis_destroy(dev);
@@ -126,6 +100,11 @@ static int crb_rst(void *dev)
     return vtpm_crb_reset(dev);
 }
 
+static bool crb_busy(void *dev)
+{
+    return vtpm_crb_busy(dev);
+}
+
 static void crb_close(void *dev)
 {
     vtpm_crb_destroy(dev);
@@ -137,12 +116,13 @@ struct model {
     uint64_t (*read)(void *dev, uint64_t off, unsigned size);
     void (*write)(void *dev, uint64_t off, uint64_t val, unsigned size);
     int (*reset)(void *dev);
+    bool (*busy)(void *dev);
     void (*close)(void *dev);
 };
 
 static const struct model models[] = {
-    {"tis", tis_open, tis_rd, tis_wr, tis_rst, tis_close},
-    {"crb", crb_open, crb_rd, crb_wr, crb_rst, crb_close},
+    {"tis", tis_open, tis_rd, tis_wr, tis_rst, tis_busy, tis_close},
+    {"crb", crb_open, crb_rd, crb_wr, crb_rst, crb_busy, crb_close},
 };
 
 /* ---- the script ---------------------------------------------------------- */
@@ -150,6 +130,24 @@ static const struct model models[] = {
 static unsigned access_size(char c)
 {
     return c == 'b' ? 1 : c == 'w' ? 2 : c == 'l' ? 4 : c == 'q' ? 8 : 0;
+}
+
+/* Waits until no command executes in the backend; -1 after 60 s (a hung TPM). */
+static int wait_idle(const struct model *m, void *dev)
+{
+    struct timespec tick = {.tv_sec = 0, .tv_nsec = 200000};
+
+    for (long i = 0; i < 300000; i++) {
+        pthread_mutex_lock(&dev_lock);
+        bool busy = m->busy(dev);
+        pthread_mutex_unlock(&dev_lock);
+        if (!busy) {
+            return 0;
+        }
+        nanosleep(&tick, NULL);
+    }
+    fprintf(stderr, "dev-replay: the TPM did not complete a command within 60 s\n");
+    return -1;
 }
 
 /* Runs one script line; returns 0, or -1 after saying what is wrong with it. */
@@ -164,12 +162,17 @@ static int run_line(const struct model *m, void *dev, const char *line, unsigned
     }
     unsigned size = strlen(op) == 5 || strlen(op) == 6 ? access_size(op[strlen(op) - 1]) : 0;
     if (n == 2 && strncmp(op, "read", 4) == 0 && strlen(op) == 5 && size) {
-        printf("0x%llx\n", (unsigned long long)m->read(dev, off, size));
+        pthread_mutex_lock(&dev_lock);
+        uint64_t v = m->read(dev, off, size);
+        pthread_mutex_unlock(&dev_lock);
+        printf("0x%llx\n", (unsigned long long)v);
         return 0;
     }
     if (n == 3 && strncmp(op, "write", 5) == 0 && strlen(op) == 6 && size) {
+        pthread_mutex_lock(&dev_lock);
         m->write(dev, off, val, size);
-        return 0;
+        pthread_mutex_unlock(&dev_lock);
+        return wait_idle(m, dev);
     }
     fprintf(stderr,
             "dev-replay: line %u: expected 'read[bwlq] OFFSET' or "
@@ -190,8 +193,8 @@ static const struct model *find_model(const char *name)
 
 int main(int argc, char **argv)
 {
-    struct vtpm_store *store = NULL;
-    struct vtpm_backend be = {.ops = &inproc_ops};
+    struct vtpm_backend_options opts;
+    struct vtpm_backend *be = NULL;
     const struct model *m =
         argc == 4 && strcmp(argv[1], "--model") == 0 ? find_model(argv[2]) : NULL;
     void *dev = NULL;
@@ -203,17 +206,25 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: dev-replay --model tis|crb STATE_DIR < script\n");
         return 2;
     }
-    if (vtpm_store_open_dir(&store, argv[3], 2, -1, err, sizeof(err)) < 0) {
+    vtpm_backend_options_init(&opts);
+    opts.version = VTPM_TPM_VERSION_2_0;
+    opts.path = argv[3];
+    opts.lock = lock_dev;
+    opts.unlock = unlock_dev;
+    if (vtpm_backend_create("inproc", &opts, &be, err, sizeof(err)) < 0) {
         fprintf(stderr, "dev-replay: %s\n", err);
         return 1;
     }
-    if (vtpm_engine_setup(VTPM_FAMILY_20, store) < 0 || m->open(&be, &dev) < 0) {
-        fprintf(stderr, "dev-replay: cannot set up a TPM 2.0 behind the %s model\n", m->name);
+    if (m->open(be, &dev) < 0) {
+        fprintf(stderr, "dev-replay: cannot set up the %s model\n", m->name);
         goto out;
     }
     /* Machine power-on, as QEMU's reset does: registers reset, TPM_Init. */
-    if (m->reset(dev) < 0) {
-        fprintf(stderr, "dev-replay: TPM_Init failed in libtpms\n");
+    pthread_mutex_lock(&dev_lock);
+    int rc = m->reset(dev);
+    pthread_mutex_unlock(&dev_lock);
+    if (rc < 0) {
+        fprintf(stderr, "dev-replay: TPM_Init failed: %s\n", vtpm_backend_last_error(be));
         goto out;
     }
     status = 0;
@@ -224,12 +235,10 @@ int main(int argc, char **argv)
         }
     }
 out:
+    /* The backend first: its worker may still complete into the model. */
+    vtpm_backend_destroy(be);
     if (dev) {
         m->close(dev);
     }
-    if (vtpm_engine_running()) {
-        vtpm_engine_stop(false);
-    }
-    vtpm_store_close(store);
     return status;
 }
