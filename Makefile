@@ -39,3 +39,7 @@ bench: build
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN)
+
+# libFuzzer targets (clang, separate build dir build-fuzz/): `make fuzz`
+# runs each for FUZZ_SECONDS (default 60), `make fuzz-smoke` for 30 s.
+include fuzz/fuzz.mk

@@ -4,7 +4,8 @@
 set -eu
 
 PKGS="build-essential meson ninja-build pkg-config libtpms-dev libssl-dev libcmocka-dev \
-python3 python3-pytest swtpm swtpm-tools tpm2-tools trousers tpm-tools"
+python3 python3-pytest swtpm swtpm-tools tpm2-tools trousers tpm-tools qemu-system-x86 seabios"
+PKGS="$PKGS clang libclang-rt-14-dev" # fuzz/: libFuzzer and the sanitizer runtimes
 
 missing=""
 for p in $PKGS; do
