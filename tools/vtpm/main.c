@@ -22,6 +22,8 @@ struct subcommand {
 static const struct subcommand subcommands[] = {
     {"ctl", "send control-channel commands, as swtpm_ioctl does", cmd_ctl, help_ctl},
     {"info", "show live facts of a TPM served by vtpmd or swtpm", cmd_info, help_info},
+    {"send", "send one TPM command through a device model and the reference driver", cmd_send,
+     help_send},
 };
 
 /* Named in --help so nobody looks for them elsewhere; not implemented yet. */
