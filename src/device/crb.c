@@ -38,6 +38,7 @@
 
 #include "proto/tpm.h"
 #include "util/buf.h"
+#include "device/device_priv.h"
 
 #define NO_LOCALITY 0xFFu
 #define WINDOW_SIZE (1u << VTPM_CRB_LOCALITY_SHIFT)
@@ -459,11 +460,6 @@ const char *vtpm_crb_reg_name(uint64_t offset)
     return r ? r->name : NULL;
 }
 
-static uint64_t size_mask(unsigned size)
-{
-    return size >= 8 ? UINT64_MAX : ((uint64_t)1 << (8 * size)) - 1;
-}
-
 static bool crb_size_valid(unsigned size)
 {
     return size == 1 || size == 2 || size == 4 || size == 8;
@@ -499,7 +495,7 @@ static void crb_reg_write(struct vtpm_crb *c, uint8_t l, uint32_t dword, uint32_
 uint64_t vtpm_crb_read(struct vtpm_crb *c, uint64_t offset, unsigned size)
 {
     if (!crb_size_valid(size) || offset >= VTPM_CRB_SIZE) {
-        return size_mask(size < 8 ? size : 8);
+        return vtpm_dev_size_mask(size < 8 ? size : 8);
     }
     uint8_t l = (uint8_t)(offset >> VTPM_CRB_LOCALITY_SHIFT);
     uint32_t in_window = (uint32_t)offset & (WINDOW_SIZE - 1);
@@ -507,7 +503,7 @@ uint64_t vtpm_crb_read(struct vtpm_crb *c, uint64_t offset, unsigned size)
         uint32_t at = in_window - VTPM_CRB_REG_DATA_BUFFER;
         /* Not the reader's: another locality's, or still the old owner's command. */
         if (at + size > VTPM_CRB_BUFFER_SIZE || c->active != l || c->discard) {
-            return size_mask(size);
+            return vtpm_dev_size_mask(size);
         }
         uint64_t v = 0;
         for (unsigned i = 0; i < size; i++) {
@@ -516,13 +512,13 @@ uint64_t vtpm_crb_read(struct vtpm_crb *c, uint64_t offset, unsigned size)
         return v;
     }
     if (!crb_reg_access_valid(in_window, size)) {
-        return size_mask(size);
+        return vtpm_dev_size_mask(size);
     }
     uint32_t dword = in_window & ~3u;
     if (size == 8) {
         return crb_reg_read(c, l, dword) | (uint64_t)crb_reg_read(c, l, dword + 4) << 32;
     }
-    return (crb_reg_read(c, l, dword) >> (8 * (in_window & 3))) & size_mask(size);
+    return (crb_reg_read(c, l, dword) >> (8 * (in_window & 3))) & vtpm_dev_size_mask(size);
 }
 
 void vtpm_crb_write(struct vtpm_crb *c, uint64_t offset, uint64_t value, unsigned size)
@@ -557,8 +553,8 @@ void vtpm_crb_write(struct vtpm_crb *c, uint64_t offset, uint64_t value, unsigne
         return;
     }
     unsigned shift = 8 * (in_window & 3);
-    crb_reg_write(c, l, dword, (uint32_t)(value & size_mask(size)) << shift,
-                  (uint32_t)size_mask(size) << shift);
+    crb_reg_write(c, l, dword, (uint32_t)(value & vtpm_dev_size_mask(size)) << shift,
+                  (uint32_t)vtpm_dev_size_mask(size) << shift);
 }
 
 /* ---------------------------------------------------------------------------
@@ -651,8 +647,7 @@ long vtpm_crb_save(const struct vtpm_crb *c, uint8_t *buf, size_t cap)
         return -EBUSY;
     }
     vtpm_writer_init(&w, buf, cap);
-    vtpm_write_be32(&w, STATE_MAGIC);
-    vtpm_write_be16(&w, VTPM_CRB_STATE_VERSION);
+    vtpm_dev_state_write_header(&w, STATE_MAGIC, VTPM_CRB_STATE_VERSION);
     vtpm_write_u8(&w, c->active);
     vtpm_write_u8(&w, c->owner);
     vtpm_write_u8(&w, c->requests);
@@ -678,15 +673,9 @@ int vtpm_crb_restore(struct vtpm_crb *c, const uint8_t *buf, size_t len)
     const uint8_t all = (uint8_t)((1u << VTPM_CRB_LOCALITIES) - 1);
 
     vtpm_reader_init(&r, buf, len);
-    if (vtpm_read_be32(&r) != STATE_MAGIC) {
-        return -EINVAL;
-    }
-    uint16_t version = vtpm_read_be16(&r);
-    if (r.err) {
-        return -EINVAL;
-    }
-    if (version != VTPM_CRB_STATE_VERSION) {
-        return -EPROTONOSUPPORT;
+    int hdr = vtpm_dev_state_read_header(&r, STATE_MAGIC, VTPM_CRB_STATE_VERSION);
+    if (hdr < 0) {
+        return hdr;
     }
     uint8_t active = vtpm_read_u8(&r);
     uint8_t owner = vtpm_read_u8(&r);

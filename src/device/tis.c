@@ -27,6 +27,7 @@
 
 #include "proto/tpm.h"
 #include "util/buf.h"
+#include "device/device_priv.h"
 
 #define NO_LOCALITY 0xFFu
 #define WINDOW_SIZE (1u << VTPM_TIS_LOCALITY_SHIFT)
@@ -609,11 +610,6 @@ const char *vtpm_tis_reg_name(uint64_t offset)
     return r ? r->name : NULL;
 }
 
-static uint32_t size_mask(unsigned size)
-{
-    return size >= 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1;
-}
-
 /* 1, 2 or 4 bytes inside one dword of the 0x5000-byte window */
 static bool tis_access_valid(uint64_t offset, unsigned size)
 {
@@ -624,19 +620,19 @@ static bool tis_access_valid(uint64_t offset, unsigned size)
 uint64_t vtpm_tis_read(struct vtpm_tis *t, uint64_t offset, unsigned size)
 {
     if (!tis_access_valid(offset, size)) {
-        return size == 1 || size == 2 ? size_mask(size) : 0xFFFFFFFFu;
+        return size == 1 || size == 2 ? (uint32_t)vtpm_dev_size_mask(size) : 0xFFFFFFFFu;
     }
     const struct tis_reg *r = tis_reg_find(offset);
     uint8_t l = (uint8_t)(offset >> VTPM_TIS_LOCALITY_SHIFT);
     if (!r || (r->read_active_only && t->active != l)) {
-        return size_mask(size);
+        return (uint32_t)vtpm_dev_size_mask(size);
     }
     struct tis_access a = {.locality = l, .size = size, .shift = (unsigned)(offset & 3) * 8};
     uint32_t v = r->read(t, &a);
     if (!r->stream) {
         v >>= a.shift;
     }
-    return v & size_mask(size);
+    return v & (uint32_t)vtpm_dev_size_mask(size);
 }
 
 void vtpm_tis_write(struct vtpm_tis *t, uint64_t offset, uint64_t value, unsigned size)
@@ -654,8 +650,8 @@ void vtpm_tis_write(struct vtpm_tis *t, uint64_t offset, uint64_t value, unsigne
         return;
     }
     struct tis_access a = {.locality = l, .size = size, .shift = (unsigned)(offset & 3) * 8};
-    a.val = ((uint32_t)value & size_mask(size)) << a.shift;
-    a.mask = size_mask(size) << a.shift;
+    a.val = ((uint32_t)value & (uint32_t)vtpm_dev_size_mask(size)) << a.shift;
+    a.mask = (uint32_t)vtpm_dev_size_mask(size) << a.shift;
     r->write(t, &a);
 }
 
@@ -769,8 +765,7 @@ long vtpm_tis_save(const struct vtpm_tis *t, uint8_t *buf, size_t cap)
         return -EBUSY;
     }
     vtpm_writer_init(&w, buf, cap);
-    vtpm_write_be32(&w, STATE_MAGIC);
-    vtpm_write_be16(&w, VTPM_TIS_STATE_VERSION);
+    vtpm_dev_state_write_header(&w, STATE_MAGIC, VTPM_TIS_STATE_VERSION);
     vtpm_write_u8(&w, (uint8_t)t->cfg.version);
     vtpm_write_u8(&w, t->active);
     vtpm_write_be16(&w, t->buffer_size);
@@ -810,15 +805,9 @@ int vtpm_tis_restore(struct vtpm_tis *t, const uint8_t *buf, size_t len)
     uint8_t state[VTPM_TIS_LOCALITIES];
 
     vtpm_reader_init(&r, buf, len);
-    if (vtpm_read_be32(&r) != STATE_MAGIC) {
-        return -EINVAL;
-    }
-    uint16_t version = vtpm_read_be16(&r);
-    if (r.err) {
-        return -EINVAL;
-    }
-    if (version != VTPM_TIS_STATE_VERSION) {
-        return -EPROTONOSUPPORT;
+    int hdr = vtpm_dev_state_read_header(&r, STATE_MAGIC, VTPM_TIS_STATE_VERSION);
+    if (hdr < 0) {
+        return hdr;
     }
     uint8_t family = vtpm_read_u8(&r);
     uint8_t active = vtpm_read_u8(&r);
