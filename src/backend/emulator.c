@@ -28,6 +28,7 @@
 #include "proto/ctrl.h"
 #include "proto/tpm.h"
 #include "util/buf.h"
+#include "util/fdpass.h"
 
 #define EMU_DEFAULT_CTRL_TIMEOUT_MS 10000u
 #define EMU_DEFAULT_COMMAND_TIMEOUT_MS 120000u
@@ -148,10 +149,7 @@ static int ctrl_request(struct emulator *e, uint32_t cmd, const uint8_t *body, s
     uint8_t msg[16];
     const char *name = vtpm_ctrl_cmd_name(cmd);
     struct iovec iov = {.iov_base = msg, .iov_len = 4 + body_len};
-    union {
-        struct cmsghdr hdr;
-        char buf[CMSG_SPACE(sizeof(int))];
-    } ctl;
+    union vtpm_fd_cmsg ctl;
     struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
     int rc;
 
@@ -159,16 +157,8 @@ static int ctrl_request(struct emulator *e, uint32_t cmd, const uint8_t *body, s
     if (body_len > 0) {
         memcpy(msg + 4, body, body_len);
     }
-    if (pass_fd >= 0) {
-        memset(&ctl, 0, sizeof(ctl));
-        mh.msg_control = ctl.buf;
-        mh.msg_controllen = sizeof(ctl.buf);
-        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
-    }
+    if (pass_fd >= 0)
+        vtpm_msg_attach_fd(&mh, &ctl, pass_fd);
     pthread_mutex_lock(&e->ctrl_mu);
     drain(e->ctrl_fd);
     ssize_t w;

@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/fdpass.h"
+
 #define DEFAULT_TCP_HOST "127.0.0.1"
 
 int endpoint_set_unix(const struct cli *cli, struct endpoint *ep, const char *path)
@@ -257,26 +259,15 @@ void conn_arm(struct conn *c)
 static int send_msg(struct conn *c, const uint8_t *buf, size_t len, int fd, const char *what)
 {
     size_t done = 0;
-    union {
-        struct cmsghdr hdr;
-        char space[CMSG_SPACE(sizeof(int))];
-    } control;
+    union vtpm_fd_cmsg control;
 
     while (done < len) {
         struct iovec iov = {.iov_base = (void *)(buf + done), .iov_len = len - done};
         struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
 
-        if (fd >= 0 && done == 0) {
-            /* The fd travels with the first byte, as QEMU sends CMD_SET_DATAFD. */
-            memset(&control, 0, sizeof(control));
-            msg.msg_control = control.space;
-            msg.msg_controllen = sizeof(control.space);
-            struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-            cm->cmsg_level = SOL_SOCKET;
-            cm->cmsg_type = SCM_RIGHTS;
-            cm->cmsg_len = CMSG_LEN(sizeof(int));
-            memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-        }
+        /* The fd travels with the first byte, as QEMU sends CMD_SET_DATAFD. */
+        if (fd >= 0 && done == 0)
+            vtpm_msg_attach_fd(&msg, &control, fd);
         ssize_t n = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
         if (n > 0) {
             done += (size_t)n;
