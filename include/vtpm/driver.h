@@ -73,19 +73,23 @@ enum vtpm_driver_err {
     VTPM_DRIVER_E_INVALID_ARG,       /* bad configuration or arguments */
     VTPM_DRIVER_E_BAD_COMMAND,       /* the command is shorter than its header or than its size */
     VTPM_DRIVER_E_BUS_ALL_ONES,      /* ACCESS or STS read all ones for a whole timeout */
-    VTPM_DRIVER_E_ACCESS_INVALID,    /* ACCESS.tpmRegValidSts stayed 0 for TIMEOUT_A */
+    VTPM_DRIVER_E_ACCESS_INVALID,    /* tpmRegValidSts stayed 0 for TIMEOUT_A */
     VTPM_DRIVER_E_LOCALITY_TIMEOUT,  /* the locality was not granted within TIMEOUT_A */
     VTPM_DRIVER_E_RELEASE_TIMEOUT,   /* activeLocality stayed set after relinquish */
-    VTPM_DRIVER_E_READY_TIMEOUT,     /* commandReady not set within TIMEOUT_B */
+    VTPM_DRIVER_E_READY_TIMEOUT,     /* TIS commandReady not set in TIMEOUT_B, CRB cmdReady in C */
     VTPM_DRIVER_E_STS_VALID_TIMEOUT, /* stsValid not set within TIMEOUT_C */
     VTPM_DRIVER_E_BURST_TIMEOUT,     /* burstCount stayed 0 */
     VTPM_DRIVER_E_EXPECT_EARLY,      /* Expect cleared before the last command byte */
     VTPM_DRIVER_E_EXPECT_STUCK,      /* Expect still set after the last command byte */
-    VTPM_DRIVER_E_EXEC_TIMEOUT,      /* dataAvail not set within the command's duration */
+    VTPM_DRIVER_E_EXEC_TIMEOUT,      /* dataAvail / CRB Start not done in the duration */
     VTPM_DRIVER_E_RSP_BAD_HEADER,    /* the response's size field is below 10 */
     VTPM_DRIVER_E_RSP_TOO_BIG,       /* the response is larger than the caller's buffer */
     VTPM_DRIVER_E_RSP_SHORT,         /* dataAvail cleared before the response's last byte */
     VTPM_DRIVER_E_RSP_EXTRA,         /* dataAvail still set after the response's last byte */
+    VTPM_DRIVER_E_TPM_FATAL,         /* CRB: CTRL_STS.tpmSts (fatal error) set */
+    VTPM_DRIVER_E_CMD_TOO_BIG,       /* CRB: the command is larger than CMD_SIZE */
+    VTPM_DRIVER_E_CRB_BUFFER,        /* CRB: CMD/RSP address or size unusable */
+    VTPM_DRIVER_E_IDLE_TIMEOUT,      /* CRB: goIdle not done within TIMEOUT_C */
     VTPM_DRIVER_E_COUNT,
 };
 
@@ -116,8 +120,9 @@ struct vtpm_driver_ops {
 };
 
 extern const struct vtpm_driver_ops vtpm_driver_tis;
+extern const struct vtpm_driver_ops vtpm_driver_crb; /* TPM 2.0 only */
 
-/* The interface named `name` ("tis"), or NULL. */
+/* The interface named `name` ("tis", "crb"), or NULL. */
 const struct vtpm_driver_ops *vtpm_driver_find(const char *name);
 
 struct vtpm_driver_config {

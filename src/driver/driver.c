@@ -2,7 +2,7 @@
 /*
  * The interface-independent half of the reference driver: configuration, the
  * TCG timeout and duration tables, the error record, and dispatch to the
- * interface's ops (TIS now; CRB is one more ops table and one more row in
+ * interface's ops (TIS and CRB: each one ops table and one row in
  * vtpm_driver_ifaces).
  */
 #include <stdarg.h>
@@ -162,14 +162,15 @@ static const struct {
                                     "the TPM's registers read all ones: the TPM is not "
                                     "responding on the bus; power-cycle it"},
     [VTPM_DRIVER_E_ACCESS_INVALID] = {"ACCESS_INVALID",
-                                      "TPM_ACCESS.tpmRegValidSts stayed 0: the TPM's "
-                                      "registers never became valid"},
+                                      "tpmRegValidSts (TIS ACCESS, CRB LOC_STATE) stayed 0: "
+                                      "the TPM's registers never became valid"},
     [VTPM_DRIVER_E_LOCALITY_TIMEOUT] = {"LOCALITY_TIMEOUT",
                                         "the locality was not granted within TIMEOUT_A"},
     [VTPM_DRIVER_E_RELEASE_TIMEOUT] = {"RELEASE_TIMEOUT",
                                        "the locality stayed active after relinquish"},
     [VTPM_DRIVER_E_READY_TIMEOUT] = {"READY_TIMEOUT",
-                                     "TPM_STS.commandReady not set within TIMEOUT_B"},
+                                     "the TPM did not become ready for a command in time (TIS "
+                                     "STS.commandReady, CRB CTRL_REQ.cmdReady)"},
     [VTPM_DRIVER_E_STS_VALID_TIMEOUT] = {"STS_VALID_TIMEOUT",
                                          "TPM_STS.stsValid not set within TIMEOUT_C"},
     [VTPM_DRIVER_E_BURST_TIMEOUT] = {"BURST_TIMEOUT", "TPM_STS.burstCount stayed 0"},
@@ -179,7 +180,8 @@ static const struct {
                                     "TPM_STS.Expect still set after the whole command was "
                                     "sent: the TPM still expects data"},
     [VTPM_DRIVER_E_EXEC_TIMEOUT] = {"EXEC_TIMEOUT",
-                                    "TPM_STS.dataAvail not set within the command's duration"},
+                                    "the command did not finish within its duration (TIS "
+                                    "STS.dataAvail, CRB CTRL_START)"},
     [VTPM_DRIVER_E_RSP_BAD_HEADER] = {"RSP_BAD_HEADER",
                                       "the response's size field is smaller than its header"},
     [VTPM_DRIVER_E_RSP_TOO_BIG] = {"RSP_TOO_BIG", "the response is larger than the receive buffer"},
@@ -187,6 +189,17 @@ static const struct {
                                  "TPM_STS.dataAvail cleared before the response's last byte"},
     [VTPM_DRIVER_E_RSP_EXTRA] = {"RSP_EXTRA",
                                  "TPM_STS.dataAvail still set after the response's last byte"},
+    [VTPM_DRIVER_E_TPM_FATAL] = {"TPM_FATAL",
+                                 "CRB CTRL_STS.tpmSts is set: the TPM hit a fatal error; only "
+                                 "a TPM reset clears it"},
+    [VTPM_DRIVER_E_CMD_TOO_BIG] = {"CMD_TOO_BIG",
+                                   "the command is larger than the CRB command buffer "
+                                   "(CMD_SIZE)"},
+    [VTPM_DRIVER_E_CRB_BUFFER] = {"CRB_BUFFER",
+                                  "the CRB CMD/RSP address and size registers describe a buffer "
+                                  "outside the locality's window"},
+    [VTPM_DRIVER_E_IDLE_TIMEOUT] = {"IDLE_TIMEOUT",
+                                    "CRB CTRL_REQ.goIdle not acted on within TIMEOUT_C"},
 };
 
 const char *vtpm_driver_strerror(enum vtpm_driver_err code)
@@ -278,6 +291,7 @@ void drv_pause(struct vtpm_driver *d)
 
 static const struct vtpm_driver_ops *const vtpm_driver_ifaces[] = {
     &vtpm_driver_tis,
+    &vtpm_driver_crb,
 };
 
 const struct vtpm_driver_ops *vtpm_driver_find(const char *name)
