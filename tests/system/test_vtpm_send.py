@@ -44,6 +44,24 @@ def state(tmp_path):
 
 # ---- inproc -----------------------------------------------------------------
 
+def test_crb_interface_runs_the_crb_driver(state):
+    rc, out, err = send("--interface", "crb", "--state", state, "--startup", "--trace",
+                        "--getrandom", 8)
+    assert rc == 0, f"exit {rc}: {err}\n{out}"
+    assert field(out, "rc") == "0x00000000 TPM_RC_SUCCESS", out
+    assert re.fullmatch(r"[0-9a-f]{16}", field(out, "random")), out
+    # The CRB flow: locality request, cmdReady, the buffer, START, goIdle, relinquish.
+    names = [ln.split()[3] + " " + ln.split()[4] for ln in out.splitlines()
+             if re.match(r"\s+\d+ us\s+loc\d", ln)]
+    want = ["LOC_CTRL W", "CTRL_REQ W", "DATA_BUFFER W", "CTRL_START W", "CTRL_START R",
+            "DATA_BUFFER R", "CTRL_REQ W", "LOC_CTRL W"]
+    pos = 0
+    for n in names:
+        if pos < len(want) and n == want[pos]:
+            pos += 1
+    assert pos == len(want), f"CRB trace lacks {want[pos:]} in order: {names}"
+
+
 def test_getrandom_after_startup(state):
     rc, out, err = send("--state", state, "--startup", "--getrandom", 16)
     assert rc == 0, f"exit {rc}: {err}\n{out}"
@@ -212,8 +230,8 @@ def test_emulator_pcrread_after_startup(pool):
 @pytest.mark.parametrize("args,words", [
     ([], "which TPM"),
     (["--state", "S"], "what to send"),
-    (["--state", "S", "--interface", "crb", "--getrandom", "1"],
-     "--interface crb: the CRB driver is not written yet"),
+    (["--state", "S", "--interface", "crb", "--tpm", "1.2", "--getrandom", "1"],
+     "CRB is a TPM 2.0 interface"),
     (["--state", "S", "--interface", "spi", "--getrandom", "1"],
      "--interface 'spi'"),
     (["--state", "S", "80010000000c"], "10-byte header"),

@@ -27,6 +27,7 @@
 #include "util/buf.h"
 #include "vtpm/backends.h"
 #include "vtpm/driver.h"
+#include "vtpm/crb.h"
 #include "vtpm/tis.h"
 
 #define CMD_MAX VTPM_TIS_BUFFER_SIZE
@@ -48,6 +49,7 @@ struct send_args {
     uint8_t locality;
     uint32_t duration_ms; /* --duration-ms; 0: the TCG defaults per command class */
     enum vtpm_tpm_version version;
+    bool crb; /* --interface crb */
     bool trace;
     bool startup;
     enum send_what what;
@@ -61,7 +63,8 @@ struct bench {
     const struct send_args *args;
     pthread_mutex_t lock;
     struct vtpm_backend *be;
-    struct vtpm_tis *tis;
+    struct vtpm_tis *tis; /* one of the two models, as --interface says */
+    struct vtpm_crb *crb;
     struct vtpm_driver drv;
     uint64_t t0_us; /* the first access; 0 before it */
     /* Identical consecutive accesses (status polls) print as one line with a count. */
@@ -107,7 +110,7 @@ static const struct option long_options[] = {
 
 void help_send(void)
 {
-    fputs("Usage: vtpm send [--interface tis] BACKEND [--locality N] [--tpm 1.2|2.0]\n"
+    fputs("Usage: vtpm send [--interface tis|crb] BACKEND [--locality N] [--tpm 1.2|2.0]\n"
           "                 [--startup] [--trace] (HEXBYTES... | --getrandom N | --pcrread N)\n"
           "\n"
           "Sends one TPM command the way a guest does: the reference driver writes it\n"
@@ -125,7 +128,7 @@ void help_send(void)
           "  --cancel-path FILE   passthrough: the sysfs file that cancels a command\n"
           "                       (default /sys/class/tpm/tpmN/device/cancel for DEV)\n"
           "\n"
-          "  --interface tis      the device model (default tis; crb has no driver yet)\n"
+          "  --interface tis|crb  the device model (default tis; crb is TPM 2.0 only)\n"
           "  --locality N         the locality the driver uses, 0-4 (default 0)\n"
           "  --tpm 1.2|2.0        the TPM family (default 2.0)\n"
           "  --duration-ms MS     how long any command may execute before the driver gives\n"
@@ -254,13 +257,12 @@ static int parse_option(struct send_args *a, int opt, const char *arg, char **ar
 
     switch (opt) {
     case OPT_INTERFACE:
-        if (!strcmp(arg, "tis"))
-            return 0;
-        if (!strcmp(arg, "crb"))
-            cli_err(&a->cli, "--interface crb: the CRB driver is not written yet; use tis");
-        else
+        if (strcmp(arg, "tis") && strcmp(arg, "crb")) {
             cli_err(&a->cli, "--interface '%s': the interfaces are tis and crb", arg);
-        return -1;
+            return -1;
+        }
+        a->crb = !strcmp(arg, "crb");
+        return 0;
     case OPT_BACKEND:
         a->backend = arg;
         return 0;
@@ -360,6 +362,10 @@ static int parse_args(struct send_args *a, int argc, char **argv)
             return 1;
         if (parse_option(a, opt, optarg, argv) < 0)
             return -1;
+    }
+    if (a->crb && a->version != VTPM_TPM_VERSION_2_0) {
+        cli_err(&a->cli, "--interface crb: CRB is a TPM 2.0 interface (PTP); use tis for TPM 1.2");
+        return -1;
     }
     if (check_backend(a) < 0)
         return -1;
@@ -637,6 +643,8 @@ static void describe_bits(const struct bench *b, const struct vtpm_driver_access
     size_t pos = 0;
 
     out[0] = '\0';
+    if (b->crb)
+        return; /* the CRB registers are printed by name and value */
     if (reg == VTPM_TIS_REG_ACCESS) {
         append_bits(out, cap, 0, access_bits, COUNT(access_bits), a->value);
         return;
@@ -658,7 +666,7 @@ static void describe_bits(const struct bench *b, const struct vtpm_driver_access
 static void print_access(const struct bench *b, const struct vtpm_driver_access *a, uint64_t t_us,
                          unsigned repeats)
 {
-    const char *name = vtpm_tis_reg_name(a->offset);
+    const char *name = b->crb ? vtpm_crb_reg_name(a->offset) : vtpm_tis_reg_name(a->offset);
     char bits[160], times[32] = "";
 
     describe_bits(b, a, bits, sizeof(bits));
@@ -691,7 +699,9 @@ static void on_access(void *opaque, const struct vtpm_driver_access *a)
     struct bench *b = opaque;
     uint64_t now = mono_us();
     uint32_t reg = a->offset & ((1u << VTPM_TIS_LOCALITY_SHIFT) - 1);
-    bool poll = !a->write && (reg == VTPM_TIS_REG_STS || reg == VTPM_TIS_REG_ACCESS);
+    /* CRB: every register below the data buffer is a status the driver polls. */
+    bool poll = !a->write && (b->crb ? reg < VTPM_CRB_REG_DATA_BUFFER
+                                     : reg == VTPM_TIS_REG_STS || reg == VTPM_TIS_REG_ACCESS);
 
     if (!b->t0_us)
         b->t0_us = now; /* offsets count from the first access */
@@ -722,7 +732,8 @@ static uint32_t io_read(void *ctx, uint32_t offset, unsigned size)
     struct bench *b = ctx;
 
     bench_lock(b);
-    uint32_t v = (uint32_t)vtpm_tis_read(b->tis, offset, size);
+    uint32_t v = (uint32_t)(b->crb ? vtpm_crb_read(b->crb, offset, size)
+                                   : vtpm_tis_read(b->tis, offset, size));
     bench_unlock(b);
     return v;
 }
@@ -732,7 +743,10 @@ static void io_write(void *ctx, uint32_t offset, uint32_t value, unsigned size)
     struct bench *b = ctx;
 
     bench_lock(b);
-    vtpm_tis_write(b->tis, offset, value, size);
+    if (b->crb)
+        vtpm_crb_write(b->crb, offset, value, size);
+    else
+        vtpm_tis_write(b->tis, offset, value, size);
     bench_unlock(b);
 }
 
@@ -747,6 +761,23 @@ static void io_sleep_us(void *ctx, uint32_t us)
 
     while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
         ;
+}
+
+static int create_model(struct bench *b)
+{
+    const struct send_args *a = b->args;
+
+    if (a->crb) {
+        struct vtpm_crb_config cfg = {
+            .locality4_writable = true, /* --locality 4 is asked for on purpose here */
+        };
+        return vtpm_crb_create(&cfg, b->be, &b->crb);
+    }
+    struct vtpm_tis_config cfg = {
+        .version = a->version,
+        .locality4_writable = true,
+    };
+    return vtpm_tis_create(&cfg, b->be, &b->tis);
 }
 
 /* Backend, device model (powered on: TPM_Init) and driver. */
@@ -767,17 +798,13 @@ static int bench_open(struct bench *b)
         cli_err(&a->cli, "%s", err);
         return -1;
     }
-    struct vtpm_tis_config tcfg = {
-        .version = a->version,
-        .locality4_writable = true, /* --locality 4 is asked for on purpose here */
-    };
-    int rc = vtpm_tis_create(&tcfg, b->be, &b->tis);
+    int rc = create_model(b);
     if (rc < 0) {
-        cli_err(&a->cli, "creating the TIS model: %s", strerror(-rc));
+        cli_err(&a->cli, "creating the %s model: %s", a->crb ? "CRB" : "TIS", strerror(-rc));
         return -1;
     }
     bench_lock(b);
-    rc = vtpm_tis_reset(b->tis);
+    rc = a->crb ? vtpm_crb_reset(b->crb) : vtpm_tis_reset(b->tis);
     bench_unlock(b);
     if (rc < 0) {
         const char *why = vtpm_backend_last_error(b->be);
@@ -786,7 +813,7 @@ static int bench_open(struct bench *b)
         return -1;
     }
     struct vtpm_driver_config cfg = {
-        .iface = &vtpm_driver_tis,
+        .iface = a->crb ? &vtpm_driver_crb : &vtpm_driver_tis,
         .version = a->version,
         .locality = a->locality,
         .io = {.read = io_read,
@@ -812,6 +839,8 @@ static void bench_close(struct bench *b)
     vtpm_backend_destroy(b->be);
     if (b->tis)
         vtpm_tis_destroy(b->tis);
+    if (b->crb)
+        vtpm_crb_destroy(b->crb);
 }
 
 /* ---- commands ------------------------------------------------------------ */
