@@ -503,15 +503,7 @@ static enum vtpm_driver_err crb_recover(struct vtpm_driver *d)
             return rc;
         }
     }
-    rc = crb_relinquish_locality(d);
-    if (rc) {
-        return rc;
-    }
-    rc = crb_request_locality(d);
-    if (rc) {
-        return rc;
-    }
-    return crb_relinquish_locality(d);
+    return drv_cycle_locality(d);
 }
 
 const struct vtpm_driver_ops vtpm_driver_crb = {

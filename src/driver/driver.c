@@ -376,3 +376,14 @@ enum vtpm_driver_err vtpm_driver_recover(struct vtpm_driver *d)
 {
     return drv_dispatch(d, d->ops ? d->ops->recover : NULL, "recovery");
 }
+
+enum vtpm_driver_err drv_cycle_locality(struct vtpm_driver *d)
+{
+    enum vtpm_driver_err rc = d->ops->relinquish_locality(d);
+
+    if (!rc)
+        rc = d->ops->request_locality(d);
+    if (!rc)
+        rc = d->ops->relinquish_locality(d);
+    return rc;
+}

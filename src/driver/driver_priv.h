@@ -25,5 +25,8 @@ enum vtpm_driver_err drv_fail(struct vtpm_driver *d, enum vtpm_driver_err code, 
 
 /* Clears the error record at the start of an operation. */
 void drv_clear_error(struct vtpm_driver *d);
+/* The end of every recovery: give the locality back, then take it and give it
+ * back once more, which proves the interface answers. */
+enum vtpm_driver_err drv_cycle_locality(struct vtpm_driver *d);
 
 #endif

@@ -481,15 +481,7 @@ static enum vtpm_driver_err tis_recover(struct vtpm_driver *d)
             return rc;
         }
     }
-    rc = tis_relinquish_locality(d);
-    if (rc) {
-        return rc;
-    }
-    rc = tis_request_locality(d);
-    if (rc) {
-        return rc;
-    }
-    return tis_relinquish_locality(d);
+    return drv_cycle_locality(d);
 }
 
 const struct vtpm_driver_ops vtpm_driver_tis = {
