@@ -9,7 +9,6 @@
 
 #include <cmocka.h>
 
-#include "proto/names.h"
 #include "vtpm/fault.h"
 
 static struct vtpm_fault parse_ok(const char *spec)
@@ -382,29 +381,6 @@ static void test_always(void **state)
     assert_int_equal(f->effect, VTPM_FAULT_BURST_ZERO);
 }
 
-static void test_command_names(void **state)
-{
-    (void)state;
-    uint32_t code;
-    assert_string_equal(vtpm_tpm2_cc_name(0x144), "Startup");
-    assert_string_equal(vtpm_tpm2_cc_name(0x182), "PCR_Extend");
-    assert_string_equal(vtpm_tpm2_cc_name(0x11F), "NV_UndefineSpaceSpecial");
-    assert_string_equal(vtpm_tpm2_cc_name(0x19A), "ECC_Decrypt");
-    assert_null(vtpm_tpm2_cc_name(0x123));
-    assert_string_equal(vtpm_tpm12_ord_name(0x99), "Startup");
-    assert_string_equal(vtpm_tpm12_ord_name(0x4000000A), "TSC_PhysicalPresence");
-    assert_true(vtpm_tpm_cmd_lookup("NV_Write", &code));
-    assert_int_equal(code, 0x137);
-    assert_true(vtpm_tpm_cmd_lookup("TPM2_CC_NV_Write", &code));
-    assert_int_equal(code, 0x137);
-    assert_true(vtpm_tpm_cmd_lookup("TPM_ORD_Startup", &code));
-    assert_int_equal(code, 0x99);
-    assert_true(vtpm_tpm_cmd_lookup("OIAP", &code)); /* only in the 1.2 table */
-    assert_int_equal(code, 0x0A);
-    assert_false(vtpm_tpm_cmd_lookup("TPM_ORD_PCR_Extend", &code));
-    assert_false(vtpm_tpm_cmd_lookup("pcr_extend", &code));
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -419,7 +395,6 @@ int main(void)
         cmocka_unit_test(test_check_counts_every_matching_fault),
         cmocka_unit_test(test_check_probability_is_seeded),
         cmocka_unit_test(test_always),
-        cmocka_unit_test(test_command_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "proto/names.h"
 #include "proto/tpm.h"
 #include "tpm_query.h"
 #include "util/buf.h"
@@ -388,139 +389,7 @@ static int parse_args(struct send_args *a, int argc, char **argv)
 
 /* ---- response codes ------------------------------------------------------ */
 
-struct code_name {
-    uint32_t code;
-    const char *name;
-};
-
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
-
-/* TPM 1.2 Main Part 2 §16: TPM_BASE + n */
-static const char *const tpm12_rc_names[] = {
-    "TPM_SUCCESS",
-    "TPM_AUTHFAIL",
-    "TPM_BADINDEX",
-    "TPM_BAD_PARAMETER",
-    "TPM_AUDITFAILURE",
-    "TPM_CLEAR_DISABLED",
-    "TPM_DEACTIVATED",
-    "TPM_DISABLED",
-    "TPM_DISABLED_CMD",
-    "TPM_FAIL",
-    "TPM_BAD_ORDINAL",
-    "TPM_INSTALL_DISABLED",
-    "TPM_INVALID_KEYHANDLE",
-    "TPM_KEYNOTFOUND",
-    "TPM_INAPPROPRIATE_ENC",
-    "TPM_MIGRATEFAIL",
-    "TPM_INVALID_PCR_INFO",
-    "TPM_NOSPACE",
-    "TPM_NOSRK",
-    "TPM_NOTSEALED_BLOB",
-    "TPM_OWNER_SET",
-    "TPM_RESOURCES",
-    "TPM_SHORTRANDOM",
-    "TPM_SIZE",
-    "TPM_WRONGPCRVAL",
-    "TPM_BAD_PARAM_SIZE",
-    "TPM_SHA_THREAD",
-    "TPM_SHA_ERROR",
-    "TPM_FAILEDSELFTEST",
-    "TPM_AUTH2FAIL",
-    "TPM_BADTAG",
-    "TPM_IOERROR",
-    "TPM_ENCRYPT_ERROR",
-    "TPM_DECRYPT_ERROR",
-    "TPM_INVALID_AUTHHANDLE",
-    "TPM_NO_ENDORSEMENT",
-    "TPM_INVALID_KEYUSAGE",
-    "TPM_WRONG_ENTITYTYPE",
-    "TPM_INVALID_POSTINIT",
-};
-
-static const struct code_name tpm12_rc_more[] = {
-    {0x3D, "TPM_BAD_LOCALITY"},
-    {0x800, "TPM_RETRY"},
-};
-
-/* TPM 2.0 Part 2 §6.6.3: format-zero codes, RC_VER1 (0x100) + n */
-static const struct code_name tpm2_rc_ver1[] = {
-    {0x000, "TPM_RC_INITIALIZE"},
-    {0x001, "TPM_RC_FAILURE"},
-    {0x003, "TPM_RC_SEQUENCE"},
-    {0x00B, "TPM_RC_PRIVATE"},
-    {0x019, "TPM_RC_HMAC"},
-    {0x020, "TPM_RC_DISABLED"},
-    {0x021, "TPM_RC_EXCLUSIVE"},
-    {0x024, "TPM_RC_AUTH_TYPE"},
-    {0x025, "TPM_RC_AUTH_MISSING"},
-    {0x026, "TPM_RC_POLICY"},
-    {0x027, "TPM_RC_PCR"},
-    {0x028, "TPM_RC_PCR_CHANGED"},
-    {0x02D, "TPM_RC_UPGRADE"},
-    {0x02E, "TPM_RC_TOO_MANY_CONTEXTS"},
-    {0x02F, "TPM_RC_AUTH_UNAVAILABLE"},
-    {0x030, "TPM_RC_REBOOT"},
-    {0x031, "TPM_RC_UNBALANCED"},
-    {0x042, "TPM_RC_COMMAND_SIZE"},
-    {0x043, "TPM_RC_COMMAND_CODE"},
-    {0x044, "TPM_RC_AUTHSIZE"},
-    {0x045, "TPM_RC_AUTH_CONTEXT"},
-    {0x046, "TPM_RC_NV_RANGE"},
-    {0x047, "TPM_RC_NV_SIZE"},
-    {0x048, "TPM_RC_NV_LOCKED"},
-    {0x049, "TPM_RC_NV_AUTHORIZATION"},
-    {0x04A, "TPM_RC_NV_UNINITIALIZED"},
-    {0x04B, "TPM_RC_NV_SPACE"},
-    {0x04C, "TPM_RC_NV_DEFINED"},
-    {0x050, "TPM_RC_BAD_CONTEXT"},
-    {0x051, "TPM_RC_CPHASH"},
-    {0x052, "TPM_RC_PARENT"},
-    {0x053, "TPM_RC_NEEDS_TEST"},
-    {0x054, "TPM_RC_NO_RESULT"},
-    {0x055, "TPM_RC_SENSITIVE"},
-};
-
-/* TPM 2.0 Part 2 §6.6.3: warnings, RC_WARN (0x900) + n */
-static const struct code_name tpm2_rc_warn[] = {
-    {0x001, "TPM_RC_CONTEXT_GAP"},     {0x002, "TPM_RC_OBJECT_MEMORY"},
-    {0x003, "TPM_RC_SESSION_MEMORY"},  {0x004, "TPM_RC_MEMORY"},
-    {0x005, "TPM_RC_SESSION_HANDLES"}, {0x006, "TPM_RC_OBJECT_HANDLES"},
-    {0x007, "TPM_RC_LOCALITY"},        {0x008, "TPM_RC_YIELDED"},
-    {0x009, "TPM_RC_CANCELED"},        {0x00A, "TPM_RC_TESTING"},
-    {0x020, "TPM_RC_NV_RATE"},         {0x021, "TPM_RC_LOCKOUT"},
-    {0x022, "TPM_RC_RETRY"},           {0x023, "TPM_RC_NV_UNAVAILABLE"},
-};
-
-/* TPM 2.0 Part 2 §6.6.3: format-one codes, RC_FMT1 (0x080) + n */
-static const struct code_name tpm2_rc_fmt1[] = {
-    {0x01, "TPM_RC_ASYMMETRIC"}, {0x02, "TPM_RC_ATTRIBUTES"}, {0x03, "TPM_RC_HASH"},
-    {0x04, "TPM_RC_VALUE"},      {0x05, "TPM_RC_HIERARCHY"},  {0x07, "TPM_RC_KEY_SIZE"},
-    {0x08, "TPM_RC_MGF"},        {0x09, "TPM_RC_MODE"},       {0x0A, "TPM_RC_TYPE"},
-    {0x0B, "TPM_RC_HANDLE"},     {0x0C, "TPM_RC_KDF"},        {0x0D, "TPM_RC_RANGE"},
-    {0x0E, "TPM_RC_AUTH_FAIL"},  {0x0F, "TPM_RC_NONCE"},      {0x10, "TPM_RC_PP"},
-    {0x12, "TPM_RC_SCHEME"},     {0x15, "TPM_RC_SIZE"},       {0x16, "TPM_RC_SYMMETRIC"},
-    {0x17, "TPM_RC_TAG"},        {0x18, "TPM_RC_SELECTOR"},   {0x1A, "TPM_RC_INSUFFICIENT"},
-    {0x1B, "TPM_RC_SIGNATURE"},  {0x1C, "TPM_RC_KEY"},        {0x1D, "TPM_RC_POLICY_FAIL"},
-    {0x1F, "TPM_RC_INTEGRITY"},  {0x20, "TPM_RC_TICKET"},     {0x21, "TPM_RC_RESERVED_BITS"},
-    {0x22, "TPM_RC_BAD_AUTH"},   {0x23, "TPM_RC_EXPIRED"},    {0x24, "TPM_RC_POLICY_CC"},
-    {0x25, "TPM_RC_BINDING"},    {0x26, "TPM_RC_CURVE"},      {0x27, "TPM_RC_ECC_POINT"},
-};
-
-static const char *lookup(const struct code_name *t, size_t n, uint32_t code)
-{
-    for (size_t i = 0; i < n; i++)
-        if (t[i].code == code)
-            return t[i].name;
-    return NULL;
-}
-
-static const char *tpm12_rc_name(uint32_t rc)
-{
-    if (rc < COUNT(tpm12_rc_names))
-        return tpm12_rc_names[rc];
-    return lookup(tpm12_rc_more, COUNT(tpm12_rc_more), rc);
-}
 
 /* Why the two codes every first command can meet matter, in a few words. */
 static const char *rc_hint(uint32_t rc, enum vtpm_tpm_version v)
@@ -534,57 +403,13 @@ static const char *rc_hint(uint32_t rc, enum vtpm_tpm_version v)
     return "";
 }
 
-/*
- * TPM 2.0 Part 2 §6.6.2 format one: bit 7 set, error number in bits 0-5;
- * bit 6 (P) says bits 8-11 number a parameter, else bit 11 says bits 8-10
- * number a session, else a handle (0: not said which).
- */
-static void describe_fmt1(uint32_t rc, char *out, size_t cap)
-{
-    const char *name = lookup(tpm2_rc_fmt1, COUNT(tpm2_rc_fmt1), rc & 0x3F);
-    char base[40];
-    unsigned n;
-
-    if (name)
-        snprintf(base, sizeof(base), "%s", name);
-    else
-        snprintf(base, sizeof(base), "TPM_RC_FMT1 + 0x%02x", rc & 0x3F);
-    if (rc & 0x40) {
-        n = (rc >> 8) & 0xF;
-        snprintf(out, cap, "%s, parameter %u", base, n);
-    } else if (rc & 0x800) {
-        n = (rc >> 8) & 0x7;
-        snprintf(out, cap, "%s, session %u", base, n);
-    } else if ((n = (rc >> 8) & 0x7) != 0) {
-        snprintf(out, cap, "%s, handle %u", base, n);
-    } else {
-        snprintf(out, cap, "%s", base);
-    }
-}
-
 static void describe_rc(enum vtpm_tpm_version v, uint32_t rc, char *out, size_t cap)
 {
-    const char *name = NULL;
+    char name[96];
 
-    if (rc == 0) {
-        snprintf(out, cap, "%s", v == VTPM_TPM_VERSION_2_0 ? "TPM_RC_SUCCESS" : "TPM_SUCCESS");
-        return;
-    }
-    if (v == VTPM_TPM_VERSION_1_2 || rc < 0x100) {
-        /* TPM 2.0 Part 2 §6.6.2: format zero without bit 8 is a TPM 1.2 code */
-        name = tpm12_rc_name(rc);
-    } else if (rc & 0x80) {
-        describe_fmt1(rc, out, cap);
-        return;
-    } else if (rc & 0x400) {
-        snprintf(out, cap, "vendor-defined code 0x%03x", rc & 0x7F);
-        return;
-    } else if ((rc & 0xF00) == 0x900) {
-        name = lookup(tpm2_rc_warn, COUNT(tpm2_rc_warn), rc & 0x7F);
-    } else if ((rc & 0xF00) == 0x100) {
-        name = lookup(tpm2_rc_ver1, COUNT(tpm2_rc_ver1), rc & 0x7F);
-    }
-    snprintf(out, cap, "%s%s", name ? name : "unknown response code", rc_hint(rc, v));
+    vtpm_tpm_rc_describe(v == VTPM_TPM_VERSION_2_0 ? VTPM_FAMILY_20 : VTPM_FAMILY_12, rc, name,
+                         sizeof(name));
+    snprintf(out, cap, "%s%s", name, rc_hint(rc, v));
 }
 
 /* ---- the trace ----------------------------------------------------------- */
