@@ -32,9 +32,11 @@ int cli_parse_uint(const char *arg, uint64_t max, uint64_t *out);
 int cmd_ctl(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_send(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
 
 void help_ctl(void);
 void help_info(void);
 void help_send(void);
+void help_trace(void);
 
 #endif
