@@ -81,10 +81,10 @@ struct vtpm_fault {
     enum vtpm_fault_effect effect;
     /* Trigger */
     bool has_cmd;
-    uint32_t cmd;     /* command code / ordinal, when has_cmd */
-    uint8_t locality; /* VTPM_FAULT_ANY_LOCALITY or 0-4 */
-    uint32_t nth;     /* fire from the nth matching command on (>= 1) */
-    uint32_t count;   /* fire at most this often; 0: without end */
+    uint32_t cmd;             /* command code / ordinal, when has_cmd */
+    uint8_t locality;         /* VTPM_FAULT_ANY_LOCALITY or 0-4 */
+    uint32_t nth;             /* fire from the nth matching command on (>= 1) */
+    uint32_t count;           /* fire at most this often; 0: without end */
     uint32_t probability_ppm; /* 1000000: always */
     uint64_t seed;
     /* Effect parameter: after= / ms= / len= / extra= / offset=; rc= in rc_kind + value */

@@ -65,8 +65,8 @@ struct vtpm_spapr_config {
 };
 
 enum vtpm_spapr_state {
-    VTPM_SPAPR_IDLE = 0,   /* no command outstanding */
-    VTPM_SPAPR_EXECUTION,  /* a TPM_COMMAND is in the backend: further ones get H_BUSY */
+    VTPM_SPAPR_IDLE = 0,  /* no command outstanding */
+    VTPM_SPAPR_EXECUTION, /* a TPM_COMMAND is in the backend: further ones get H_BUSY */
 };
 
 struct vtpm_spapr;

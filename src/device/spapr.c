@@ -35,8 +35,7 @@ struct vtpm_spapr {
     uint8_t buffer[VTPM_SPAPR_BUFFER_SIZE];
 };
 
-static void send_msg(struct vtpm_spapr *s, uint8_t valid, uint8_t msg, uint16_t len,
-                     uint32_t data)
+static void send_msg(struct vtpm_spapr *s, uint8_t valid, uint8_t msg, uint16_t len, uint32_t data)
 {
     uint8_t m[VTPM_SPAPR_CRQ_SIZE] = {valid, msg};
 
@@ -190,8 +189,8 @@ int vtpm_spapr_reset(struct vtpm_spapr *s)
 int vtpm_spapr_create(const struct vtpm_spapr_config *cfg, struct vtpm_backend *be,
                       struct vtpm_spapr **out)
 {
-    if (!cfg || !be || !be->ops || !be->ops->deliver || !out || !cfg->dma_read ||
-        !cfg->dma_write || !cfg->send_crq ||
+    if (!cfg || !be || !be->ops || !be->ops->deliver || !out || !cfg->dma_read || !cfg->dma_write ||
+        !cfg->send_crq ||
         (cfg->version != VTPM_TPM_VERSION_1_2 && cfg->version != VTPM_TPM_VERSION_2_0))
         return -EINVAL;
     struct vtpm_spapr *s = calloc(1, sizeof(*s));

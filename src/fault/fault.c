@@ -57,8 +57,9 @@ static const struct effect_info effects[VTPM_FAULT_EFFECT_COUNT] = {
                          "no response until the command is cancelled or the TPM reset"},
     [VTPM_FAULT_CLOSE] = {"close", VTPM_FAULT_LEVEL_ENGINE, NULL, 0,
                           "the connection is closed instead of answering"},
-    [VTPM_FAULT_RC] = {"rc", VTPM_FAULT_LEVEL_ENGINE, NULL, 0,
-                       "answered with that code (rc=retry|testing|failure|NUMBER) without running it"},
+    [VTPM_FAULT_RC] =
+        {"rc", VTPM_FAULT_LEVEL_ENGINE, NULL, 0,
+         "answered with that code (rc=retry|testing|failure|NUMBER) without running it"},
     [VTPM_FAULT_LOSE_STARTUP] = {"lose-startup", VTPM_FAULT_LEVEL_ENGINE, NULL, 0,
                                  "the TPM is reset behind the client's back (needs Startup again)"},
     [VTPM_FAULT_TRUNCATE] = {"truncate", VTPM_FAULT_LEVEL_ENGINE, "len", 6,
@@ -268,8 +269,7 @@ static int parse_trigger(const struct vtpm_optstr *o, struct vtpm_fault *f, char
 }
 
 /* The effect's parameter: "EFFECT=V" as the first item, or its named key ("stall,after=12"). */
-static int parse_param(const struct vtpm_optstr *o, struct vtpm_fault *f, char *err,
-                       size_t errlen)
+static int parse_param(const struct vtpm_optstr *o, struct vtpm_fault *f, char *err, size_t errlen)
 {
     const struct effect_info *info = &effects[f->effect];
     const char *inline_value = o->items[0].value;
@@ -333,7 +333,9 @@ int vtpm_fault_parse(const char *spec, struct vtpm_fault *f, char *err, size_t e
     rc = vtpm_optstr_parse(&o, spec);
     if (rc < 0) {
         rc = fail(err, errlen, "'%s': %s", o.bad ? o.bad : spec,
-                  rc == -EEXIST ? "given twice" : rc == -E2BIG ? "too long" : "malformed item");
+                  rc == -EEXIST  ? "given twice"
+                  : rc == -E2BIG ? "too long"
+                                 : "malformed item");
         goto out;
     }
     if (o.count == 0) {
@@ -342,13 +344,14 @@ int vtpm_fault_parse(const char *spec, struct vtpm_fault *f, char *err, size_t e
     }
     f->effect = find_effect(o.items[0].key);
     if (f->effect == VTPM_FAULT_NONE) {
-        rc = fail(err, errlen, "unknown fault effect '%s' (see vtpm fault scenarios / docs/faults.md)",
+        rc = fail(err, errlen,
+                  "unknown fault effect '%s' (see vtpm fault scenarios / docs/faults.md)",
                   o.items[0].key);
         goto out;
     }
     const char *param = effects[f->effect].param;
-    const char *allowed[10] = {o.items[0].key, "cmd", "locality", "nth", "count", "probability",
-                               "seed"};
+    const char *allowed[10] = {o.items[0].key, "cmd",         "locality", "nth",
+                               "count",        "probability", "seed"};
     size_t na = 7;
     if (param)
         allowed[na++] = param;
@@ -371,13 +374,13 @@ out:
 int vtpm_fault_format(const struct vtpm_fault *f, char *buf, size_t cap)
 {
     static const char *const rc_names[] = {"", "retry", "testing", "failure"};
-    const struct effect_info *info = &effects[(unsigned)f->effect < VTPM_FAULT_EFFECT_COUNT
-                                                  ? f->effect
-                                                  : VTPM_FAULT_NONE];
+    const struct effect_info *info =
+        &effects[(unsigned)f->effect < VTPM_FAULT_EFFECT_COUNT ? f->effect : VTPM_FAULT_NONE];
     char tmp[256];
     size_t n = 0;
 
-#define ADD(...) (n += (size_t)snprintf(tmp + n, n < sizeof(tmp) ? sizeof(tmp) - n : 0, __VA_ARGS__))
+#define ADD(...)                                                                                   \
+    (n += (size_t)snprintf(tmp + n, n < sizeof(tmp) ? sizeof(tmp) - n : 0, __VA_ARGS__))
     ADD("%s", vtpm_fault_effect_name(f->effect));
     if (f->effect == VTPM_FAULT_RC) {
         if (f->rc_kind == VTPM_FAULT_RC_NUMBER)
@@ -449,8 +452,10 @@ long vtpm_fault_set_add_spec(struct vtpm_fault_set *s, const char *spec,
     if (name) {
         const struct vtpm_fault_scenario *sc = vtpm_fault_scenario_find(name);
         if (!sc) {
-            fail(err, errlen, "unknown scenario '%s' (known: esxi-stall-after-header, "
-                              "sts-all-ones, timer-expired, lost-startup)", name);
+            fail(err, errlen,
+                 "unknown scenario '%s' (known: esxi-stall-after-header, "
+                 "sts-all-ones, timer-expired, lost-startup)",
+                 name);
             return -ENOENT;
         }
         spec = level == VTPM_FAULT_LEVEL_REGISTER ? sc->register_spec : sc->engine_spec;

@@ -189,8 +189,8 @@ static void test_format_round_trip(void **state)
 static void test_scenarios(void **state)
 {
     (void)state;
-    static const char *const names[] = {"esxi-stall-after-header", "sts-all-ones",
-                                        "timer-expired", "lost-startup"};
+    static const char *const names[] = {"esxi-stall-after-header", "sts-all-ones", "timer-expired",
+                                        "lost-startup"};
     for (size_t i = 0; i < 4; i++) {
         const struct vtpm_fault_scenario *sc = vtpm_fault_scenario_find(names[i]);
         assert_non_null(sc);
@@ -221,8 +221,8 @@ static void test_scenarios(void **state)
                                              VTPM_FAULT_LEVEL_ENGINE, err, sizeof(err)),
                      2);
     assert_int_equal(s.faults[1].effect, VTPM_FAULT_HANG);
-    assert_int_equal(vtpm_fault_set_add_spec(&s, "scenario=lost-startup",
-                                             VTPM_FAULT_LEVEL_REGISTER, err, sizeof(err)),
+    assert_int_equal(vtpm_fault_set_add_spec(&s, "scenario=lost-startup", VTPM_FAULT_LEVEL_REGISTER,
+                                             err, sizeof(err)),
                      -ENOENT);
     assert_non_null(strstr(err, "no register-level fault"));
     assert_int_equal(
@@ -257,8 +257,9 @@ static void test_set_ids_and_clear(void **state)
     /* ids are never reused, even after a clear-all */
     assert_int_equal(vtpm_fault_set_clear(&s, 0), 0);
     assert_int_equal(s.count, 0);
-    assert_int_equal(vtpm_fault_set_add_spec(&s, "close", VTPM_FAULT_LEVEL_ENGINE, err, sizeof(err)),
-                     VTPM_FAULT_SET_MAX + 1);
+    assert_int_equal(
+        vtpm_fault_set_add_spec(&s, "close", VTPM_FAULT_LEVEL_ENGINE, err, sizeof(err)),
+        VTPM_FAULT_SET_MAX + 1);
 }
 
 static void test_check_nth_count_filters(void **state)
@@ -286,13 +287,13 @@ static void test_check_nth_count_filters(void **state)
 
     /* A mask without the effect neither fires nor counts. */
     vtpm_fault_set_clear(&s, 0);
-    vtpm_fault_set_add_spec(&s, "delay,ms=5,nth=2,count=2,locality=3", VTPM_FAULT_LEVEL_ENGINE,
-                            err, sizeof(err));
+    vtpm_fault_set_add_spec(&s, "delay,ms=5,nth=2,count=2,locality=3", VTPM_FAULT_LEVEL_ENGINE, err,
+                            sizeof(err));
     struct vtpm_fault_cmd l3 = cmd_of(0x17B, 3), l0 = cmd_of(0x17B, 0);
     assert_null(vtpm_fault_set_check(&s, VTPM_FAULT_BIT(VTPM_FAULT_HANG), &l3));
     assert_int_equal(s.faults[0].matched, 0);
     assert_null(vtpm_fault_set_check(&s, engine, &l0));
-    assert_null(vtpm_fault_set_check(&s, engine, &l3));   /* 1st at locality 3 */
+    assert_null(vtpm_fault_set_check(&s, engine, &l3));     /* 1st at locality 3 */
     assert_non_null(vtpm_fault_set_check(&s, engine, &l3)); /* 2nd */
     assert_non_null(vtpm_fault_set_check(&s, engine, &l3)); /* 3rd: count=2 */
     assert_null(vtpm_fault_set_check(&s, engine, &l3));     /* exhausted */
