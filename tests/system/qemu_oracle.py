@@ -34,10 +34,14 @@ REPLAY = Path(os.environ.get("DEV_REPLAY", _build / "tests" / "tools" / "dev-rep
 BASE = 0xFED40000
 
 
-def replay(model, lines, state_dir):
-    """The values libvtpm's `model` ("tis" or "crb") answers to the script's reads."""
+def replay(model, lines, state_dir, irq_log=None):
+    """The values libvtpm's `model` ("tis" or "crb") answers to the script's reads.
+
+    With irq_log (a path), the model's interrupt line changes go there, one
+    "raise" or "lower" per line."""
     text = "\n".join(lines) + "\n"
-    r = subprocess.run([str(REPLAY), "--model", model, str(state_dir)], input=text,
+    extra = ["--irq-log", str(irq_log)] if irq_log else []
+    r = subprocess.run([str(REPLAY), "--model", model, *extra, str(state_dir)], input=text,
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, f"dev-replay failed: {r.stderr}"
     return [int(x, 16) for x in r.stdout.split()]
@@ -54,6 +58,11 @@ def assert_same_reads(lines, theirs, ours):
 class Qtest:
     def __init__(self, sock):
         self.f = sock.makefile("rw", buffering=1, newline="\n")
+        self.irqs = []  # "raise"/"lower" of intercepted interrupt lines, in order
+
+    def intercept_irqs(self):
+        """Reports QEMU's IOAPIC inputs (the ISA IRQ of tpm-tis among them) from now on."""
+        self.cmd("irq_intercept_in ioapic")
 
     def cmd(self, line):
         assert line.strip(), "qtest: QEMU aborts on an empty line"
@@ -63,6 +72,7 @@ class Qtest:
             assert reply, f"QEMU closed the qtest socket after: {line}"
             if not reply.startswith("IRQ"):
                 break
+            self.irqs.append(reply.split()[1])  # "IRQ raise 5"
         assert reply.startswith("OK"), f"qtest: {line} -> {reply.strip()}"
         return reply.split()
 

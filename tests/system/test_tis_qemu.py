@@ -130,6 +130,46 @@ def test_tis_registers_match_qemu(qemu_tis, tmp_path):
     assert_same_reads(lines, theirs, ours)
 
 
+def interrupt_script():
+    """Interrupts enabled at locality 0: commandReady, dataAvail + stsValid, localityChange,
+    each raised, read in INT_STATUS and cleared by writing 1s back (TIS 1.3 §5.6.2)."""
+    s = [f"writeb {loc(0, ACCESS):#x} 0x2",
+         f"writel {loc(0, INT_ENABLE):#x} 0x80000087", f"readl {loc(0, INT_ENABLE):#x}",
+         f"readl {loc(0, INT_STATUS):#x}",
+         f"writeb {loc(0, STS):#x} 0x40", f"readl {loc(0, INT_STATUS):#x}",
+         f"writel {loc(0, INT_STATUS):#x} 0x80", f"readl {loc(0, INT_STATUS):#x}"]
+    s += send(0, STARTUP, check_each_byte=False)
+    s += [f"writeb {loc(0, STS):#x} 0x20", WAIT_DATA, f"readl {loc(0, INT_STATUS):#x}",
+          f"writel {loc(0, INT_STATUS):#x} 0x1", f"readl {loc(0, INT_STATUS):#x}",
+          f"writel {loc(0, INT_STATUS):#x} 0x2", f"readl {loc(0, INT_STATUS):#x}"]
+    s += read_response(0, 10)
+    s += [f"writeb {loc(0, STS):#x} 0x40", f"readl {loc(0, INT_STATUS):#x}",
+          f"writel {loc(0, INT_STATUS):#x} 0xff", f"readl {loc(0, INT_STATUS):#x}"]
+    # relinquish and request again: localityChange
+    s += [f"writeb {loc(0, ACCESS):#x} 0x20", f"writeb {loc(0, ACCESS):#x} 0x2",
+          f"readb {loc(0, ACCESS):#x}", f"readl {loc(0, INT_STATUS):#x}",
+          f"writel {loc(0, INT_STATUS):#x} 0x4", f"readl {loc(0, INT_STATUS):#x}"]
+    # globalIntEnable off: nothing more is raised
+    s += [f"writel {loc(0, INT_ENABLE):#x} 0x87", f"writeb {loc(0, STS):#x} 0x40",
+          f"readl {loc(0, INT_STATUS):#x}"]
+    return s
+
+
+def test_tis_interrupts_match_qemu(qemu_tis, tmp_path):
+    lines = interrupt_script()
+    ours_dir = tmp_path / "replay-tpm"
+    ours_dir.mkdir()
+    log = tmp_path / "irq.log"
+    ours = replay("tis", lines, ours_dir, irq_log=log)
+    qemu_tis.intercept_irqs()
+    theirs = qemu_tis.run(lines)
+    assert_same_reads(lines, theirs, ours)
+    our_irqs = log.read_text().split()
+    assert theirs.count(0) < len(theirs), "no interrupt status was ever read as set"
+    assert qemu_tis.irqs == our_irqs, f"interrupt line: QEMU {qemu_tis.irqs}, vtpm {our_irqs}"
+    assert our_irqs.count("raise") >= 3, our_irqs
+
+
 # Where vtpm deliberately differs from QEMU: (what, why, script, QEMU reads, vtpm reads).
 # Both sides are asserted, so a change on either is noticed.
 DIFFERENCES = [

@@ -44,11 +44,28 @@ static void unlock_dev(void *opaque)
     pthread_mutex_unlock(&dev_lock);
 }
 
+/*
+ * --irq-log FILE: each change of the TIS interrupt line, "raise" or
+ * "lower", as qtest's irq_intercept reports QEMU's.
+ */
+static FILE *irq_log;
+static bool irq_level;
+
+static void on_irq(void *opaque, bool asserted)
+{
+    (void)opaque;
+    if (irq_log && asserted != irq_level) {
+        fprintf(irq_log, "%s\n", asserted ? "raise" : "lower");
+        fflush(irq_log);
+    }
+    irq_level = asserted;
+}
+
 /* ---- the models, behind one small table --------------------------------- */
 
 static int tis_open(struct vtpm_backend *be, void **dev)
 {
-    struct vtpm_tis_config cfg = {.version = VTPM_TPM_VERSION_2_0, .irq_vector = 5};
+    struct vtpm_tis_config cfg = {.version = VTPM_TPM_VERSION_2_0, .irq_vector = 5, .irq = on_irq};
 
     return vtpm_tis_create(&cfg, be, (struct vtpm_tis **)dev);
 }
@@ -195,20 +212,25 @@ int main(int argc, char **argv)
 {
     struct vtpm_backend_options opts;
     struct vtpm_backend *be = NULL;
+    const char *irq_path = argc == 6 && strcmp(argv[3], "--irq-log") == 0 ? argv[4] : NULL;
     const struct model *m =
-        argc == 4 && strcmp(argv[1], "--model") == 0 ? find_model(argv[2]) : NULL;
+        (argc == 4 || irq_path) && strcmp(argv[1], "--model") == 0 ? find_model(argv[2]) : NULL;
     void *dev = NULL;
     char err[512], line[256];
     unsigned lineno = 0;
     int status = 1;
 
     if (!m) {
-        fprintf(stderr, "usage: dev-replay --model tis|crb STATE_DIR < script\n");
+        fprintf(stderr, "usage: dev-replay --model tis|crb [--irq-log FILE] STATE_DIR < script\n");
         return 2;
+    }
+    if (irq_path && !(irq_log = fopen(irq_path, "w"))) {
+        perror(irq_path);
+        return 1;
     }
     vtpm_backend_options_init(&opts);
     opts.version = VTPM_TPM_VERSION_2_0;
-    opts.path = argv[3];
+    opts.path = argv[argc - 1];
     opts.lock = lock_dev;
     opts.unlock = unlock_dev;
     if (vtpm_backend_create("inproc", &opts, &be, err, sizeof(err)) < 0) {
@@ -240,5 +262,7 @@ out:
     if (dev) {
         m->close(dev);
     }
+    if (irq_log)
+        fclose(irq_log);
     return status;
 }
